@@ -1,0 +1,26 @@
+"""Helpers for the ``__main__`` modules: logging set-up and turning user errors into exit code 2."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Callable
+
+from graphmill.errors import GraphMillError
+
+EXIT_USER_ERROR = 2
+
+
+def setup_logging(level: str = "INFO") -> None:
+    logging.basicConfig(level=getattr(logging, level.upper(), logging.INFO),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                        datefmt="%H:%M:%S", stream=sys.stderr)
+
+
+def run_main(body: Callable[[], int], prog: str) -> int:
+    """Run ``body``; a :class:`GraphMillError` prints ``prog: error: ...`` and returns 2."""
+    try:
+        return body()
+    except GraphMillError as err:
+        print(f"{prog}: error: {err}", file=sys.stderr)
+        return EXIT_USER_ERROR

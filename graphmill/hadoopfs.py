@@ -1,0 +1,120 @@
+"""File-system operations for the Spark stages, through Hadoop's FileSystem API.
+
+Going through the JVM means one code path for local disk, HDFS, S3 (s3a://, or s3:// on EMR) and GCS
+(gs:// on Dataproc): whatever the cluster's Spark can read and write, these helpers can too.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import List
+
+from graphmill.errors import InputError
+
+
+class HadoopFS:
+    """Small wrapper over ``org.apache.hadoop.fs.FileSystem`` for one SparkSession."""
+
+    def __init__(self, spark) -> None:
+        self._jvm = spark.sparkContext._jvm
+        self._conf = spark.sparkContext._jsc.hadoopConfiguration()
+
+    def _resolve(self, path: str):
+        jpath = self._jvm.org.apache.hadoop.fs.Path(path)
+        return jpath.getFileSystem(self._conf), jpath
+
+    def exists(self, path: str) -> bool:
+        fs, p = self._resolve(path)
+        return bool(fs.exists(p))
+
+    def delete(self, path: str) -> None:
+        fs, p = self._resolve(path)
+        if fs.exists(p):
+            fs.delete(p, True)
+
+    def mkdirs(self, path: str) -> None:
+        fs, p = self._resolve(path)
+        fs.mkdirs(p)
+
+    def rename(self, src: str, dst: str) -> None:
+        fs, s = self._resolve(src)
+        _, d = self._resolve(dst)
+        fs.mkdirs(d.getParent())
+        if not fs.rename(s, d):
+            raise OSError(f"could not rename {src} to {dst}")
+
+    def write_text(self, path: str, text: str) -> None:
+        fs, p = self._resolve(path)
+        out = fs.create(p, True)
+        try:
+            out.write(bytearray(text.encode("utf-8")))
+        finally:
+            out.close()
+
+    def read_text(self, path: str) -> str:
+        fs, p = self._resolve(path)
+        if not fs.exists(p):
+            raise InputError(f"{path}: file not found")
+        stream = fs.open(p)
+        try:
+            reader = self._jvm.java.io.BufferedReader(
+                self._jvm.java.io.InputStreamReader(stream, "UTF-8"))
+            lines = []
+            line = reader.readLine()
+            while line is not None:
+                lines.append(line)
+                line = reader.readLine()
+            return "\n".join(lines)
+        finally:
+            stream.close()
+
+    def glob(self, pattern: str) -> List[str]:
+        """Paths matching ``pattern`` (Hadoop glob syntax: ``*``, ``?``, ``[ab]``, ``{a,b}``), sorted."""
+        fs, p = self._resolve(pattern)
+        statuses = fs.globStatus(p)
+        if statuses is None:
+            return []
+        return sorted(str(s.getPath().toString()) for s in statuses)
+
+    def list_files(self, directory: str) -> List[str]:
+        """Data files directly under ``directory`` (names starting with ``_`` or ``.`` skipped)."""
+        fs, p = self._resolve(directory)
+        if not fs.exists(p):
+            return []
+        out = []
+        for status in fs.listStatus(p):
+            name = status.getPath().getName()
+            if status.isFile() and not name.startswith(("_", ".")):
+                out.append(str(status.getPath().toString()))
+        return sorted(out)
+
+
+class StagedOutput:
+    """Write a whole output directory under a temporary sibling, then commit it by one rename.
+
+    A failed job leaves only the temporary directory (named ``<output>.tmp-<random>``), never a
+    directory at ``output`` that looks complete.
+    """
+
+    def __init__(self, fs: HadoopFS, output: str, overwrite: bool) -> None:
+        self.fs = fs
+        self.output = output.rstrip("/")
+        self.overwrite = overwrite
+        self.tmp = f"{self.output}.tmp-{uuid.uuid4().hex[:8]}"
+
+    def check(self) -> None:
+        """Fail before any work if the output exists and ``overwrite`` is off."""
+        if self.fs.exists(self.output) and not self.overwrite:
+            raise InputError(f"{self.output}: output directory already exists; "
+                             "remove it or pass --overwrite")
+
+    def commit(self) -> None:
+        if self.fs.exists(self.output):
+            if not self.overwrite:
+                raise InputError(f"{self.output}: output directory appeared while the job ran; "
+                                 "remove it or pass --overwrite")
+            self.fs.delete(self.output)
+        self.fs.rename(self.tmp, self.output)
+
+    def abort(self) -> None:
+        self.fs.delete(self.tmp)

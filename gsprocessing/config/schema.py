@@ -1,0 +1,112 @@
+"""The typed internal graph config that every config dialect compiles to.
+
+The pipeline only ever sees these classes; a dialect reader (``gconstruct.py``) owns the mapping
+from a user's JSON to them, including where each piece came from (``where``) so later errors can
+point back into the user's file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Dict, List, Optional, Tuple
+
+SPLIT_NAMES = ("train", "val", "test")
+MASK_COLUMNS = tuple(f"{s}_mask" for s in SPLIT_NAMES)
+
+
+@dataclass(frozen=True)
+class TableSource:
+    """Where a node or edge table comes from."""
+
+    files: Tuple[str, ...]
+    format: str  # "csv" | "parquet"
+    separator: str = ","
+    header: bool = True
+
+
+@dataclass(frozen=True)
+class FeatureSpec:
+    """One output feature: ``transform`` applied to ``columns``, concatenated, named ``name``."""
+
+    name: str
+    columns: Tuple[str, ...]
+    transform: str
+    params: Dict[str, Any] = field(default_factory=dict)
+    out_dtype: str = "float32"
+    where: str = ""
+
+
+@dataclass(frozen=True)
+class LabelSpec:
+    """A label column and how its rows are split into train/val/test."""
+
+    column: str
+    task: str  # "classification"
+    split: Tuple[float, float, float] = (0.8, 0.1, 0.1)
+    where: str = ""
+
+
+@dataclass(frozen=True)
+class NodeSpec:
+    type: str
+    source: TableSource
+    id_col: str
+    features: Tuple[FeatureSpec, ...] = ()
+    labels: Tuple[LabelSpec, ...] = ()
+    where: str = ""
+
+
+@dataclass(frozen=True)
+class EdgeSpec:
+    src_type: str
+    relation: str
+    dst_type: str
+    source: TableSource
+    src_col: str
+    dst_col: str
+    features: Tuple[FeatureSpec, ...] = ()
+    labels: Tuple[LabelSpec, ...] = ()
+    where: str = ""
+
+    @property
+    def etype(self) -> Tuple[str, str, str]:
+        return (self.src_type, self.relation, self.dst_type)
+
+    @property
+    def name(self) -> str:
+        return etype_name(self.etype)
+
+
+@dataclass(frozen=True)
+class GraphSpec:
+    """A whole graph: node blocks, edge blocks, and the dialect they were read from."""
+
+    nodes: Tuple[NodeSpec, ...]
+    edges: Tuple[EdgeSpec, ...]
+    dialect: str
+
+    @property
+    def node_types(self) -> List[str]:
+        """Every node type: those with node tables and those that only appear on edges, sorted."""
+        types = {n.type for n in self.nodes}
+        for e in self.edges:
+            types.update((e.src_type, e.dst_type))
+        return sorted(types)
+
+    def node_spec(self, ntype: str) -> Optional[NodeSpec]:
+        return next((n for n in self.nodes if n.type == ntype), None)
+
+    def to_dict(self) -> Dict[str, Any]:
+        return asdict(self)
+
+
+def etype_name(etype: Tuple[str, str, str]) -> str:
+    """``("user", "rated", "movie")`` → ``"user__rated__movie"`` (the name used in paths)."""
+    return "__".join(etype)
+
+
+def parse_etype_name(name: str) -> Tuple[str, str, str]:
+    parts = name.split("__")
+    if len(parts) != 3:
+        raise ValueError(f"not an edge type name 'src__rel__dst': {name!r}")
+    return (parts[0], parts[1], parts[2])

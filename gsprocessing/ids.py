@@ -1,0 +1,86 @@
+"""Node ids: original ids → dense integers, and edge endpoints mapped through them.
+
+Per node type, the distinct non-null original ids are sorted and numbered 0..N-1 (``nid``). The
+numbering depends only on the set of ids, never on file order or Spark partitioning, and nothing
+the size of the data reaches the driver: :func:`dense_index` numbers rows from a distributed sort
+plus one small collect of per-partition counts (:func:`graphmill.spark.dense_index`).
+"""
+
+from __future__ import annotations
+
+from typing import Dict, List, Sequence, Tuple, Union
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from graphmill.errors import InputError
+from graphmill.spark import dense_index
+from gsprocessing.transforms.base import quote
+
+def id_type(types: Sequence[T.DataType]) -> T.DataType:
+    """The common id type of several id columns: long when all are integers, else string."""
+    if types and all(isinstance(t, T.IntegralType) for t in types):
+        return T.LongType()
+    return T.StringType()
+
+
+def clean_ids(col: Column, dtype: T.DataType) -> Column:
+    """Cast ids to ``dtype``; empty strings count as missing (as CSV readers already do)."""
+    cast = col.cast(dtype)
+    if isinstance(dtype, T.StringType):
+        return F.when(cast == "", F.lit(None)).otherwise(cast)
+    return cast
+
+
+def check_unique_ids(df: DataFrame, id_col: str, where: str) -> None:
+    """Raise if an id occurs more than once, with a few examples and the total count."""
+    dups = df.groupBy(quote(id_col)).count().where(F.col("count") > 1)
+    examples = dups.limit(5).collect()
+    if examples:
+        total = dups.count()
+        shown = ", ".join(f"{r[0]!r} ({r['count']} rows)" for r in examples)
+        raise InputError(f"{where}: column '{id_col}' has {total} duplicate id(s), e.g. {shown}; "
+                         "each node must appear once in its node table")
+
+
+def number_nodes(df: DataFrame, id_col: str) -> Tuple[DataFrame, int]:
+    """Add ``nid`` to a node table whose ids are unique and non-null; also return N."""
+    return dense_index(df, [quote(id_col)], "nid")
+
+
+def ids_from_endpoints(columns: List[DataFrame]) -> Tuple[DataFrame, int]:
+    """Id map of a node type that has no node table: its distinct edge endpoints, numbered."""
+    ids = columns[0]
+    for other in columns[1:]:
+        ids = ids.union(other)
+    ids = ids.where(F.col("orig").isNotNull()).distinct()
+    return dense_index(ids, ["orig"], "nid")
+
+
+def map_endpoint(edges: DataFrame, column: str, id_map: DataFrame, out: str) -> DataFrame:
+    """Left-join ``column`` with ``id_map`` (orig, nid) into ``out``; unknown ids give null."""
+    right = id_map.select(F.col("orig").alias(f"_orig_{out}"), F.col("nid").alias(out))
+    return edges.join(right, F.col(quote(column)) == F.col(f"_orig_{out}"), "left") \
+        .drop(f"_orig_{out}")
+
+
+def dangling_examples(edges: DataFrame, column: str, mapped: str, limit: int = 5) -> list:
+    """A few endpoint ids in ``column`` that found no node (present, but ``mapped`` is null)."""
+    rows = (edges.where(F.col(quote(column)).isNotNull() & F.col(mapped).isNull())
+            .select(quote(column)).distinct().orderBy(quote(column)).limit(limit).collect())
+    return [r[0] for r in rows]
+
+
+def endpoint_counts(edges: DataFrame, src_col: str, dst_col: str) -> Dict[str, int]:
+    """In one job: rows; rows with a missing endpoint id; rows whose src / dst found no node."""
+    def count(cond: Column) -> Column:
+        return F.sum(F.when(cond, 1).otherwise(0))
+
+    s_orig, d_orig = F.col(quote(src_col)), F.col(quote(dst_col))
+    row = edges.agg(
+        F.count(F.lit(1)).alias("rows"),
+        count(s_orig.isNull() | d_orig.isNull()).alias("null_ids"),
+        count(s_orig.isNotNull() & F.col("src").isNull()).alias("src"),
+        count(d_orig.isNotNull() & F.col("dst").isNull()).alias("dst")).first()
+    return {k: int(row[k] or 0) for k in ("rows", "null_ids", "src", "dst")}

@@ -1,0 +1,136 @@
+"""The processed/ directory: written by gsprocessing, read by partition. This module owns it.
+
+::
+
+    processed/
+      manifest.json                  FORMAT_VERSION, node/edge types, counts, feature dims and
+                                     dtypes, labels (classes, split sizes), seed, resolved config,
+                                     package versions, timings
+      transforms.json                fitted state of every transform (re-appliable)
+      report.json                    data-quality counts (rows, missing values, dropped rows,
+                                     dangling endpoints with example ids)
+      id_map/<ntype>/part-*.parquet  orig (string or long), nid (long, dense 0..N-1)
+      nodes/<ntype>/part-*.parquet   nid, one array<float|double> column per feature,
+                                     <label> (long, -1 = missing), train_mask, val_mask, test_mask
+      edges/<src>__<rel>__<dst>/part-*.parquet
+                                     src, dst (nids), eid (long, dense 0..M-1), edge features
+
+Every table carries its key (``nid``; ``src``/``dst``/``eid``): no file relies on row order.
+Reverse edge types (``<rel>-rev``) share the eid of the edge they reverse and carry no features.
+Node types that only appear on edges have an id_map and a nodes/ table holding ``nid`` only.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any, Dict, List, Optional
+
+from graphmill.errors import InputError
+
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+TRANSFORMS = "transforms.json"
+REPORT = "report.json"
+
+
+def id_map_path(root: str, ntype: str) -> str:
+    return f"{root}/id_map/{ntype}"
+
+
+def nodes_path(root: str, ntype: str) -> str:
+    return f"{root}/nodes/{ntype}"
+
+
+def edges_path(root: str, etype_name: str) -> str:
+    return f"{root}/edges/{etype_name}"
+
+
+@dataclass
+class FeatureInfo:
+    dim: int
+    dtype: str  # "float32" | "float64"
+
+
+@dataclass
+class NodeTypeInfo:
+    count: int
+    id_dtype: str  # "string" | "long"
+    features: Dict[str, FeatureInfo] = field(default_factory=dict)
+    label: Optional[Dict[str, Any]] = None  # LabelState.to_dict()
+
+
+@dataclass
+class EdgeTypeInfo:
+    src_type: str
+    relation: str
+    dst_type: str
+    count: int
+    features: Dict[str, FeatureInfo] = field(default_factory=dict)
+    reverse_of: Optional[str] = None
+
+
+@dataclass
+class Manifest:
+    node_types: Dict[str, NodeTypeInfo]
+    edge_types: Dict[str, EdgeTypeInfo]
+    seed: int
+    config: Dict[str, Any]
+    versions: Dict[str, str] = field(default_factory=dict)
+    timings: Dict[str, float] = field(default_factory=dict)
+    format_version: int = FORMAT_VERSION
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str, source: str = MANIFEST) -> "Manifest":
+        raw = json.loads(text)
+        version = raw.get("format_version")
+        if version != FORMAT_VERSION:
+            raise InputError(f"{source}: processed/ format version {version}, this GraphMill "
+                             f"reads version {FORMAT_VERSION}; re-run gsprocessing")
+        feats = lambda d: {k: FeatureInfo(**v) for k, v in d.items()}  # noqa: E731
+        nodes = {k: NodeTypeInfo(count=v["count"], id_dtype=v["id_dtype"],
+                                 features=feats(v["features"]), label=v.get("label"))
+                 for k, v in raw["node_types"].items()}
+        edges = {k: EdgeTypeInfo(**{**v, "features": feats(v["features"])})
+                 for k, v in raw["edge_types"].items()}
+        return cls(node_types=nodes, edge_types=edges, seed=raw["seed"], config=raw["config"],
+                   versions=raw.get("versions", {}), timings=raw.get("timings", {}),
+                   format_version=version)
+
+
+@dataclass
+class TypeReport:
+    """Data-quality counts of one node or edge type."""
+
+    files: List[str] = field(default_factory=list)
+    rows_read: int = 0
+    rows_written: int = 0
+    null_ids_dropped: int = 0
+    missing_values: Dict[str, int] = field(default_factory=dict)   # column → rows imputed/empty
+    dangling: Dict[str, Any] = field(default_factory=dict)         # endpoint → count, examples
+
+
+@dataclass
+class Report:
+    nodes: Dict[str, TypeReport] = field(default_factory=dict)
+    edges: Dict[str, TypeReport] = field(default_factory=dict)
+    policies: Dict[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2, sort_keys=True)
+
+
+def write_table(df, path: str) -> None:
+    """Write one keyed table as Parquet (the directory must not exist)."""
+    df.write.mode("errorifexists").parquet(path)
+
+
+def read_manifest(fs, root: str) -> Manifest:
+    """Read processed/manifest.json through a :class:`graphmill.hadoopfs.HadoopFS`."""
+    path = f"{root}/{MANIFEST}"
+    if not fs.exists(path):
+        raise InputError(f"{path}: not found; is {root} the output of gsprocessing?")
+    return Manifest.from_json(fs.read_text(path), path)

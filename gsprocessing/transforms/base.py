@@ -1,0 +1,123 @@
+"""The transform protocol: learn state from data, save it, re-apply it.
+
+A transform turns an input column of a table into a vector column of type ``array<double>``
+with a fixed width. Learning and applying are split, as in pyspark.ml: ``fit`` returns a
+:class:`State` that ``to_dict``/``from_dict`` round-trip through transforms.json, and ``apply``
+only needs that state, so new rows transformed later get exactly the values they would have had.
+
+Statistics that are plain aggregates (min, max, sum, counts) are declared by ``aggregates`` so the
+pipeline can compute those of every feature of a table in one Spark job; a transform that needs
+more (the distinct values of a column) overrides ``fit_extra``.
+"""
+
+from __future__ import annotations
+
+import inspect
+from abc import ABC, abstractmethod
+from dataclasses import asdict, dataclass, fields
+from typing import Any, ClassVar, Dict, List, Mapping, Sequence
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from graphmill.errors import InputError
+
+
+@dataclass
+class State:
+    """Fitted state of a transform for one input column. Subclasses add their fields."""
+
+    def to_dict(self) -> Dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "State":
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in known})
+
+
+class Transform(ABC):
+    """Base class. The constructor's keyword arguments are the transform's config schema."""
+
+    name: ClassVar[str]
+    state_cls: ClassVar[type] = State
+
+    def params(self) -> Dict[str, Any]:
+        """The constructor arguments, for transforms.json and the manifest."""
+        sig = inspect.signature(type(self).__init__)
+        return {p: getattr(self, p) for p in sig.parameters if p != "self"}
+
+    def aggregates(self, df: DataFrame, column: str) -> Dict[str, Column]:
+        """Aggregate expressions this transform needs for ``column`` (computed in one job)."""
+        return {}
+
+    def fit_extra(self, df: DataFrame, column: str, stats: Dict[str, Any], where: str) -> State:
+        """Build the state from ``stats`` (the values of ``aggregates``); may run its own job."""
+        return self.state_cls()
+
+    @abstractmethod
+    def dim(self, state: State) -> int:
+        """Width of the output vector for one input column."""
+
+    def apply(self, df: DataFrame, column: str, state: State, out: str) -> DataFrame:
+        """``df`` with a new column ``out``: an array of width ``dim(state)`` for every row."""
+        return df.withColumn(out, self.expression(df, column, state))
+
+    def expression(self, df: DataFrame, column: str, state: State) -> Column:
+        """The output as a column expression, for transforms that are one (most are)."""
+        raise NotImplementedError
+
+
+def column_kind(df: DataFrame, column: str) -> str:
+    """``"string"``, ``"numeric"``, ``"array"`` or ``"other"``: how a transform must read it."""
+    dtype = df.schema[column].dataType
+    if isinstance(dtype, T.StringType):
+        return "string"
+    if isinstance(dtype, T.NumericType) or isinstance(dtype, T.BooleanType):
+        return "numeric"
+    if isinstance(dtype, T.ArrayType):
+        return "array"
+    return "other"
+
+
+def as_double(df: DataFrame, column: str) -> Column:
+    """The column as double; strings that are not numbers become null (see ``bad_number_count``)."""
+    col = F.col(quote(column))
+    if column_kind(df, column) == "string":
+        return F.trim(col).try_cast("double")
+    return col.cast("double")
+
+
+def bad_number_count(df: DataFrame, column: str) -> Column:
+    """Aggregate: rows whose value is present but is not a number (only strings can have them)."""
+    if column_kind(df, column) != "string":
+        return F.sum(F.lit(0))
+    col = F.col(quote(column))
+    bad = col.isNotNull() & (F.trim(col) != "") & as_double(df, column).isNull()
+    return F.sum(F.when(bad, 1).otherwise(0))
+
+
+def raise_bad_numbers(df: DataFrame, column: str, count: int, where: str) -> None:
+    """Raise an error that names the column and shows a few of the values that are not numbers."""
+    col = F.col(quote(column))
+    examples = [r[0] for r in df.where(col.isNotNull() & (F.trim(col) != "")
+                                       & as_double(df, column).isNull())
+                .select(col).limit(5).collect()]
+    raise InputError(f"{where}: column '{column}' has {count} value(s) that are not numbers, "
+                     f"e.g. {examples}; fix the data or use a categorical transform")
+
+
+def quote(column: str) -> str:
+    """Backtick-quote a column name so names like ``~id`` or ``a.b`` are taken literally."""
+    return "`" + column.replace("`", "``") + "`"
+
+
+def split_pattern(separator: str) -> str:
+    """A Java regex matching ``separator`` literally (``F.split`` takes a regex)."""
+    return "\\Q" + separator + "\\E"
+
+
+def check_choice(name: str, value: Any, choices: Sequence[Any]) -> None:
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {list(choices)}, got {value!r}")

@@ -1,0 +1,143 @@
+"""The rank's share of the partitioned graph, and who owns every other node.
+
+Rank r serves the parts ``k % world_size == r``. Its nodes of each type are numbered locally in
+part order; its in-edges per edge type are kept as CSC (for each local destination node, the gids
+of its source nodes and the edge ids), which is what the neighbour sampler walks.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Dict, List, Optional
+
+import numpy as np
+import torch
+
+from partition import reader as parts
+
+log = logging.getLogger(__name__)
+
+
+class PartitionBook:
+    """Owner lookup: per node type, part k owns gids ``[offsets[k], offsets[k+1])``."""
+
+    def __init__(self, meta: parts.PartsMeta, world: int) -> None:
+        self.num_parts = meta.num_parts
+        self.world = world
+        self.offsets = {t: torch.tensor(m.offsets, dtype=torch.long)
+                        for t, m in meta.node_types.items()}
+
+    def part_of(self, ntype: str, gids: torch.Tensor) -> torch.Tensor:
+        return torch.searchsorted(self.offsets[ntype], gids, right=True) - 1
+
+    def rank_of(self, ntype: str, gids: torch.Tensor) -> torch.Tensor:
+        return self.part_of(ntype, gids) % self.world
+
+    def parts_of_rank(self, rank: int) -> List[int]:
+        return [k for k in range(self.num_parts) if k % self.world == rank]
+
+
+@dataclass
+class CSC:
+    """In-edges of one edge type over the rank's local destination nodes."""
+
+    indptr: torch.Tensor    # (num_local_dst + 1,)
+    src: torch.Tensor       # source gids, grouped by destination
+    eid: torch.Tensor       # edge ids, aligned with src
+
+
+class LocalGraph:
+    """Features, labels, masks and in-edges of the nodes one rank owns."""
+
+    def __init__(self, root: str, meta: parts.PartsMeta, book: PartitionBook, rank: int) -> None:
+        self.meta = meta
+        self.book = book
+        self.rank = rank
+        self.parts = book.parts_of_rank(rank)
+        self.node_types = sorted(meta.node_types)
+        self.edge_types = sorted(meta.edge_types)
+        self._base: Dict[str, torch.Tensor] = {}
+        self.num_local: Dict[str, int] = {}
+        for ntype, m in meta.node_types.items():
+            base = torch.full((meta.num_parts,), -1, dtype=torch.long)
+            running = 0
+            for k in self.parts:
+                base[k] = running
+                running += m.offsets[k + 1] - m.offsets[k]
+            self._base[ntype], self.num_local[ntype] = base, running
+        self.x: Dict[str, torch.Tensor] = {}
+        self.y: Dict[str, torch.Tensor] = {}
+        self.masks: Dict[str, Dict[str, torch.Tensor]] = {}
+        for ntype in self.node_types:
+            self._load_nodes(root, ntype)
+        self.csc: Dict[str, CSC] = {e: self._load_edges(root, e) for e in self.edge_types}
+        log.info("rank %d: parts %s, nodes %s, in-edges %s", rank, self.parts, self.num_local,
+                 {e: int(c.src.numel()) for e, c in self.csc.items()})
+
+    def feature_names(self, ntype: str) -> List[str]:
+        return sorted(self.meta.node_types[ntype].features)
+
+    def feature_dim(self, ntype: str) -> int:
+        m = self.meta.node_types[ntype]
+        return sum(m.features[f]["dim"] for f in self.feature_names(ntype))
+
+    def local_index(self, ntype: str, gids: torch.Tensor) -> torch.Tensor:
+        """Local row of each gid; every gid must be owned by this rank."""
+        part = self.book.part_of(ntype, gids)
+        return gids - self.book.offsets[ntype][part] + self._base[ntype][part]
+
+    def local_gids(self, ntype: str) -> torch.Tensor:
+        """The gids this rank owns, in local order."""
+        m = self.meta.node_types[ntype]
+        ranges = [torch.arange(m.offsets[k], m.offsets[k + 1]) for k in self.parts]
+        return torch.cat(ranges) if ranges else torch.zeros(0, dtype=torch.long)
+
+    def label_name(self, ntype: str) -> Optional[str]:
+        label = self.meta.node_types[ntype].label
+        return label["column"] if label else None
+
+    def _load_nodes(self, root: str, ntype: str) -> None:
+        n = self.num_local[ntype]
+        names = self.feature_names(ntype)
+        label = self.label_name(ntype)
+        dims = {f: self.meta.node_types[ntype].features[f]["dim"] for f in names}
+        x = torch.zeros((n, sum(dims.values())), dtype=torch.float32) if names else None
+        y = torch.full((n,), -1, dtype=torch.long) if label else None
+        masks = {s: torch.zeros(n, dtype=torch.bool) for s in ("train", "val", "test")}
+        for k in self.parts:
+            table = parts.read_part_nodes(root, k, ntype)
+            gids = torch.from_numpy(table.column("gid").to_numpy().astype(np.int64))
+            rows = self.local_index(ntype, gids)
+            if x is not None:
+                x[rows] = torch.from_numpy(np.concatenate(
+                    [parts.vectors(table, f, dims[f]) for f in names], axis=1))
+            if y is not None:
+                y[rows] = torch.from_numpy(table.column(label).to_numpy().astype(np.int64))
+                for s in masks:
+                    masks[s][rows] = torch.from_numpy(
+                        table.column(f"{s}_mask").to_numpy(zero_copy_only=False))
+        if x is not None:
+            self.x[ntype] = x
+        if y is not None:
+            self.y[ntype], self.masks[ntype] = y, masks
+
+    def _load_edges(self, root: str, name: str) -> CSC:
+        m = self.meta.edge_types[name]
+        dst_local, src, eid = [], [], []
+        for k in self.parts:
+            table = parts.read_part_edges(root, k, name, columns=["src_gid", "dst_gid", "eid"])
+            dst = torch.from_numpy(table.column("dst_gid").to_numpy().astype(np.int64))
+            dst_local.append(self.local_index(m.dst_type, dst))
+            src.append(torch.from_numpy(table.column("src_gid").to_numpy().astype(np.int64)))
+            eid.append(torch.from_numpy(table.column("eid").to_numpy().astype(np.int64)))
+        empty = torch.zeros(0, dtype=torch.long)
+        dst_t = torch.cat(dst_local) if dst_local else empty
+        src_t = torch.cat(src) if src else empty
+        eid_t = torch.cat(eid) if eid else empty
+        # Group by destination; ties by source gid so the CSC is the same for any file order.
+        order = torch.from_numpy(np.lexsort((src_t.numpy(), dst_t.numpy())))
+        counts = torch.bincount(dst_t, minlength=self.num_local[m.dst_type])
+        indptr = torch.zeros(counts.numel() + 1, dtype=torch.long)
+        indptr[1:] = torch.cumsum(counts, 0)
+        return CSC(indptr=indptr, src=src_t[order], eid=eid_t[order])
