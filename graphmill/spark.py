@@ -48,11 +48,18 @@ def make_spark(app_name: str, conf: Optional[Dict[str, str]] = None):
     from pyspark import SparkConf
     from pyspark.sql import SparkSession
 
+    active = SparkSession.getActiveSession()
+    if active is not None:  # e.g. a test's session, or an embedding application's
+        for key, value in (conf or {}).items():
+            active.conf.set(key, value)
+        return active
     conf = dict(conf or {})
     submitted = SparkConf()  # holds spark-submit's settings when launched by it
     builder = SparkSession.builder.appName(app_name)
-    if not submitted.contains("spark.master") and "spark.master" not in conf:
+    master = conf.get("spark.master") or submitted.get("spark.master", None)
+    if master is None:
         builder = builder.master("local[*]")
+    if master is None or master.startswith("local"):
         for key, value in LOCAL_DEFAULTS.items():
             if not submitted.contains(key):
                 builder = builder.config(key, value)

@@ -162,7 +162,7 @@ def _node_type(run: _Run, spec: NodeSpec, table: InputTable) -> out.NodeTypeInfo
     counts = df.agg(F.count(F.lit(1)).alias("rows"), F.count(id_col).alias("ids")).first()
     rep.rows_read, rep.null_ids_dropped = int(counts.rows), int(counts.rows - counts.ids)
     df = df.where(F.col(id_col).isNotNull())
-    check_unique_ids(df, spec.id_col, f"{spec.where} ({table.describe()})")
+    check_unique_ids(df, spec.id_col, table.describe())
     df, count = number_nodes(df, spec.id_col)
     id_map = df.select(F.col(id_col).alias("orig"), "nid")
     out.write_table(id_map, out.id_map_path(run.root, spec.type))
@@ -249,7 +249,7 @@ def _dangling(run: _Run, spec: EdgeSpec, table: InputTable, df: DataFrame,
         examples = dangling_examples(df, col, end)
         if run.options.dangling == "error":
             raise InputError(
-                f"{spec.where} ({table.describe()}): {counts[end]} edge(s) have a {end} id in "
+                f"{table.describe()}: {counts[end]} edge(s) have a {end} id in "
                 f"column '{col}' that is not a '{ntype}' node, e.g. {examples}; fix the data, or "
                 "pass --dangling drop to drop such edges (they are counted in report.json)")
         rep.dangling[end] = {"count": counts[end], "examples": examples}

@@ -3,6 +3,7 @@
 Steps: assign every node a part (the algorithm) → number nodes by (part, nid) so each part owns a
 contiguous gid range → node_map (with the original ids) → per node and edge type, one Parquet file
 per part, written by ``partitionBy`` under a staging folder and moved to ``part_<k>/``.
+Every step is a distributed Spark job; only per-part counts reach the driver.
 """
 
 from __future__ import annotations
@@ -11,12 +12,11 @@ import logging
 import time
 from typing import Dict, List
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
 from graphmill.errors import InputError
 from graphmill.hadoopfs import HadoopFS, StagedOutput
-from graphmill.spark import dense_index
 from gsprocessing import output as processed
 from partition import reader as fmt
 from partition.algorithms import ALGORITHMS
@@ -62,12 +62,21 @@ def _write(spark: SparkSession, fs: HadoopFS, manifest: processed.Manifest, inpu
     train_counts: Dict[str, List[int]] = {}
     for ntype, info in manifest.node_types.items():
         t0 = time.time()
-        offsets = _node_map(spark, assignment[ntype], input_root, root, ntype, num_parts)
+        df, offsets, train = _number(nodes[ntype], assignment[ntype], num_parts,
+                                     info.label is not None)
+        try:
+            id_map = spark.read.parquet(processed.id_map_path(input_root, ntype))
+            processed.write_table(df.select("nid", "part", "gid").join(id_map, "nid")
+                                  .select("nid", "orig", "part", "gid"),
+                                  fmt.node_map_path(root, ntype))
+            columns = [c for c in df.columns if c not in ("nid", "gid", "part")]
+            _write_per_part(spark, fs, df.select("gid", *columns, "part"), root, "nodes", ntype,
+                            num_parts, "gid")
+        finally:
+            df.unpersist()
         maps[ntype] = spark.read.parquet(fmt.node_map_path(root, ntype))
-        df = nodes[ntype].join(maps[ntype].select("nid", "part", "gid"), "nid").drop("nid")
-        if info.label is not None:
-            train_counts[ntype] = _per_part(df.where(F.col("train_mask")), num_parts)
-        _write_per_part(spark, fs, df, root, "nodes", ntype, num_parts, "gid")
+        if train is not None:
+            train_counts[ntype] = train
         node_metas[ntype] = fmt.NodeTypeMeta(
             count=info.count, offsets=offsets, id_dtype=info.id_dtype,
             features={k: {"dim": v.dim, "dtype": v.dtype} for k, v in info.features.items()},
@@ -95,25 +104,30 @@ def _write(spark: SparkSession, fs: HadoopFS, manifest: processed.Manifest, inpu
                          source={"processed": input_root, "processed_seed": manifest.seed})
 
 
-def _per_part(df: DataFrame, num_parts: int) -> List[int]:
-    counts = [0] * num_parts
-    for row in df.groupBy("part").count().collect():
-        counts[row.part] = int(row["count"])
-    return counts
+def _number(nodes: DataFrame, assigned: DataFrame, num_parts: int, labelled: bool):
+    """Add ``part`` and ``gid`` (part k owns a contiguous range, by nid within it) to a node table.
 
-
-def _node_map(spark: SparkSession, assigned: DataFrame, input_root: str, root: str, ntype: str,
-              num_parts: int) -> List[int]:
-    """Number nodes by (part, nid) into gids, write node_map, return the part offsets."""
-    numbered, _ = dense_index(assigned, ["part", "nid"], "gid")
-    id_map = spark.read.parquet(processed.id_map_path(input_root, ntype))
-    node_map = numbered.join(id_map, "nid").select("nid", "orig", "part", "gid")
-    processed.write_table(node_map, fmt.node_map_path(root, ntype))
-    counts = _per_part(spark.read.parquet(fmt.node_map_path(root, ntype)), num_parts)
+    Returns the frame (persisted: the caller writes it twice and unpersists it), the part
+    offsets, and the training nodes per part (or None for unlabelled types).
+    """
+    df = nodes.join(assigned, "nid")
+    aggs = [F.count(F.lit(1)).alias("n")]
+    if labelled:
+        aggs.append(F.sum(F.col("train_mask").cast("int")).alias("train"))
+    counts, train = [0] * num_parts, [0] * num_parts
+    for row in df.groupBy("part").agg(*aggs).collect():
+        counts[row.part] = int(row.n)
+        if labelled:
+            train[row.part] = int(row.train or 0)
     offsets = [0]
     for c in counts:
         offsets.append(offsets[-1] + c)
-    return offsets
+    base = F.create_map(*[F.lit(x).cast("long") for k in range(num_parts)
+                          for x in (k, offsets[k])])
+    # Within a part, gids follow nid order: one window per part (num_parts tasks), no global sort.
+    rank = F.row_number().over(Window.partitionBy("part").orderBy("nid"))
+    df = df.withColumn("gid", base[F.col("part").cast("long")] + rank - 1).persist()
+    return df, offsets, (train if labelled else None)
 
 
 def _edges(df: DataFrame, src_map: DataFrame, dst_map: DataFrame, num_parts: int):

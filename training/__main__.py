@@ -28,6 +28,7 @@ from training.data.sampler import CollectiveNeighborSampler
 from training.data.stores import DistFeatureStore, DistGraphStore
 from training.inference import predict
 from training.models import GraphModel
+from training.models.gnn import GNNS
 from training.tasks import TASKS
 from training.trainer import Runtime, Trainer
 
@@ -87,7 +88,8 @@ def run(cfg: JobConfig) -> dict:
     task = TASKS[cfg.task.type](cfg.task, graph)
     sampler_name, sample = pick_sampler(cfg.train.sampler)
     log.info("sampler backend: %s; device %s; %d process(es)", sampler_name, device, ex.world)
-    sampler = CollectiveNeighborSampler(graph, ex, cfg.model.fanout, cfg.train.seed, sample)
+    fanout = cfg.model.fanout if GNNS[cfg.model.gnn].uses_edges else []
+    sampler = CollectiveNeighborSampler(graph, ex, fanout, cfg.train.seed, sample)
     stores = (DistFeatureStore(graph, ex), DistGraphStore(graph))
     torch.manual_seed(cfg.train.seed)  # same initial weights on every rank
     model = build_model(cfg, graph, task)

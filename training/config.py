@@ -43,7 +43,7 @@ class TaskConfig:
 
 @dataclass
 class ModelConfig:
-    gnn: str = _choice("sage", ["sage", "rgcn"])
+    gnn: str = _choice("sage", ["sage", "rgcn", "mlp"])  # mlp: features only, no edges
     hidden: int = 128
     num_layers: int = 2
     dropout: float = 0.5

@@ -264,6 +264,15 @@ def _cross_check(nodes: List[NodeSpec], edges: List[EdgeSpec], p: Problems) -> N
         if n.type not in on_edges and edges:
             p.add(f"{n.where}.node_type", f"node type '{n.type}' has no edges"
                                           f"{did_you_mean(n.type, on_edges)}")
+    # An edge's node type without a node block is inferred from the edges (featureless), as in
+    # GConstruct, unless it looks like a misspelling of a declared one.
+    declared = {n.type for n in nodes}
+    for e in edges:
+        for t in dict.fromkeys((e.src_type, e.dst_type)):
+            hint = did_you_mean(t, declared)
+            if t not in declared and hint:
+                p.add(f"{e.where}.relation", f"node type '{t}' has no node block{hint}; a type "
+                                             "meant to be featureless needs a distinct name")
     etypes: Dict[Tuple[str, str, str], str] = {}
     for e in edges:
         if e.etype in etypes:

@@ -64,7 +64,7 @@ class ToCategorical(Transform):
             arr = F.split(col.cast("string"), split_pattern(self.separator))
         else:
             arr = F.array(col.cast("string"))
-        arr = F.transform(arr, lambda t: F.trim(t))
+        arr = F.transform(F.coalesce(arr, F.array().cast("array<string>")), lambda t: F.trim(t))
         return F.filter(arr, lambda t: t.isNotNull() & (t != ""))
 
     def fit_extra(self, df: DataFrame, column: str, stats: Dict[str, Any],

@@ -61,10 +61,15 @@ class _Numeric(Transform):
     def dim(self, state: State) -> int:
         return 1
 
-    def _imputed(self, df: DataFrame, column: str, state: NumericState) -> Column:
-        x = as_double(df, column)
-        fill = state.mean if state.mean is not None else math.nan
-        return F.coalesce(x, F.lit(fill).cast("double"))
+    def _scale(self, x, state: NumericState):
+        """The normalization, of a column expression or of a Python float alike."""
+        raise NotImplementedError
+
+    def expression(self, df: DataFrame, column: str, state: NumericState) -> Column:
+        # Missing values are filled after scaling, with the scaled fill value.
+        fill = math.nan if state.mean is None else self._scale(float(state.mean), state)
+        return F.array(F.coalesce(self._scale(as_double(df, column), state),
+                                  F.lit(fill).cast("double")))
 
 
 class MaxMinNorm(_Numeric):
@@ -93,12 +98,15 @@ class MaxMinNorm(_Numeric):
         state.low, state.high = float(low), float(high)
         return state
 
-    def expression(self, df: DataFrame, column: str, state: NumericState) -> Column:
-        x = self._imputed(df, column, state)
-        x = F.least(F.greatest(x, F.lit(state.low)), F.lit(state.high))
+    def _scale(self, x, state: NumericState):
         span = state.high - state.low
-        scaled = (x - F.lit(state.low)) / F.lit(span) if span > 0 else x * F.lit(0.0)
-        return F.array(scaled)
+        if isinstance(x, float):
+            clipped = min(max(x, state.low), state.high)
+            return (clipped - state.low) / span if span > 0 else 0.0
+        # least/greatest skip nulls: keep a missing value missing (it is filled afterwards).
+        clipped = F.when(x.isNotNull(), F.least(F.greatest(x, F.lit(state.low)),
+                                                F.lit(state.high)))
+        return (clipped - F.lit(state.low)) / F.lit(span) if span > 0 else x * F.lit(0.0)
 
 
 class Standard(_Numeric):
@@ -115,7 +123,7 @@ class Standard(_Numeric):
         state.total = float(total)
         return state
 
-    def expression(self, df: DataFrame, column: str, state: NumericState) -> Column:
-        x = self._imputed(df, column, state)
-        scaled = x / F.lit(state.total) if state.total != 0 else x * F.lit(0.0)
-        return F.array(scaled)
+    def _scale(self, x, state: NumericState):
+        if isinstance(x, float):
+            return x / state.total if state.total != 0 else 0.0
+        return x / F.lit(state.total) if state.total != 0 else x * F.lit(0.0)

@@ -20,6 +20,10 @@ EdgeType = Tuple[str, str, str]
 class HeteroStack(nn.Module):
     #: how the messages of several edge types into one node type are combined
     aggr = "mean"
+    #: whether each layer adds a per-type linear transform of the node itself (RGCN's W_0)
+    self_loop = False
+    #: whether the model reads the sampled neighbourhood at all
+    uses_edges = True
 
     def __init__(self, node_types: List[str], edge_types: List[EdgeType], hidden: int,
                  num_layers: int, dropout: float) -> None:
@@ -33,9 +37,6 @@ class HeteroStack(nn.Module):
             nn.ModuleDict({self.key[t]: nn.Linear(hidden, hidden) for t in node_types})
             for _ in range(num_layers)) if self.self_loop else None
         self.dropout = nn.Dropout(dropout)
-
-    #: whether each layer adds a per-type linear transform of the node itself (RGCN's W_0)
-    self_loop = False
 
     def conv(self, hidden: int) -> nn.Module:
         raise NotImplementedError

@@ -1,0 +1,162 @@
+"""The whole gsprocessing job on the tiny graph and its awkward cases."""
+
+import json
+import shutil
+
+import pytest
+
+from graphmill.errors import ConfigError, InputError
+from gsprocessing.config import parse_graph_config
+from gsprocessing.pipeline import ProcessOptions, process
+from tests.conftest import TINY, read_parquet
+
+
+def load(path, name):
+    return json.loads((path / name).read_text())
+
+
+def test_manifest_counts_dims_and_labels(tiny_processed):
+    m = load(tiny_processed, "manifest.json")
+    assert m["format_version"] == 1 and m["seed"] == 7
+    assert {t: v["count"] for t, v in m["node_types"].items()} == {"user": 5, "item": 8,
+                                                                    "store": 2}
+    assert {t: v["count"] for t, v in m["edge_types"].items()} == {
+        "user__bought__item": 10, "item__bought-rev__user": 10,
+        "item__sold_by__store": 6, "store__sold_by-rev__item": 6}
+    assert m["node_types"]["user"]["features"] == {"age": {"dim": 1, "dtype": "float32"},
+                                                   "city": {"dim": 3, "dtype": "float32"}}
+    label = m["node_types"]["item"]["label"]
+    assert label["classes"] == ["fashion", "garden"]
+    assert label["split"] == {"train": 4, "val": 1, "test": 2, "unlabeled": 1}
+    assert m["node_types"]["store"]["features"] == {}
+    assert m["edge_types"]["item__bought-rev__user"]["reverse_of"] == "user__bought__item"
+
+
+def test_report_counts_awkward_rows(tiny_processed):
+    r = load(tiny_processed, "report.json")
+    user = r["nodes"]["user"]
+    assert (user["rows_read"], user["null_ids_dropped"], user["rows_written"]) == (6, 1, 5)
+    assert user["missing_values"] == {"age": 1}
+    assert r["nodes"]["item"]["missing_values"] == {"price": 1, "label": 1}
+    assert r["edges"]["user__bought__item"]["rows_written"] == 10  # the duplicate edge is kept
+
+
+def test_tables_are_keyed_and_ids_map_back(tiny_processed):
+    ids = read_parquet(tiny_processed / "id_map" / "user").to_pydict()
+    assert sorted(zip(ids["nid"], ids["orig"])) == [(0, "alice"), (1, "bob"), (2, "carol"),
+                                                    (3, "dave"), (4, "zoë")]
+    items = {r["nid"]: r for r in read_parquet(tiny_processed / "nodes" / "item").to_pylist()}
+    assert items[5]["label"] == -1 and not (items[5]["train_mask"] or items[5]["val_mask"]
+                                            or items[5]["test_mask"])
+    edges = read_parquet(tiny_processed / "edges" / "user__bought__item").to_pylist()
+    assert sorted(e["eid"] for e in edges) == list(range(10))
+    assert sorted((e["src"], e["dst"]) for e in edges).count((0, 0)) == 2  # alice→i1 twice
+    rev = read_parquet(tiny_processed / "edges" / "item__bought-rev__user").to_pylist()
+    assert sorted((e["dst"], e["src"], e["eid"]) for e in rev) == \
+        sorted((e["src"], e["dst"], e["eid"]) for e in edges)
+
+
+def test_masks_are_disjoint_and_exact(tiny_processed):
+    rows = read_parquet(tiny_processed / "nodes" / "item").to_pylist()
+    labelled = [r for r in rows if r["label"] >= 0]
+    assert all(r["train_mask"] + r["val_mask"] + r["test_mask"] == 1 for r in labelled)
+    assert sum(r["train_mask"] for r in rows) == 4
+
+
+def run(spark, tmp_path, config=None, prefix=TINY, **options):
+    spec = parse_graph_config((config or (TINY / "tiny.json")).read_text(), "tiny.json")
+    out = tmp_path / "out"
+    process(spark, spec, ProcessOptions(input_prefix=str(prefix), output=str(out), **options))
+    return out
+
+
+def edited_config(tmp_path, edit):
+    raw = json.loads((TINY / "tiny.json").read_text())
+    edit(raw)
+    path = tmp_path / "graph.json"
+    path.write_text(json.dumps(raw))
+    return path
+
+
+def test_same_input_and_seed_give_same_output_whatever_the_partitioning(spark, tiny_processed,
+                                                                        tmp_path):
+    spark.conf.set("spark.sql.shuffle.partitions", "1")
+    try:
+        out = run(spark, tmp_path, seed=7, add_reverse_edges=True)
+    finally:
+        spark.conf.set("spark.sql.shuffle.partitions", "3")
+    for table in ("id_map/user", "id_map/store", "nodes/item", "edges/user__bought__item"):
+        key = "orig" if table.startswith("id_map") else ("eid" if "edges" in table else "nid")
+        assert read_parquet(out / table).sort_by(key).equals(
+            read_parquet(tiny_processed / table).sort_by(key)), table
+
+
+def test_dangling_endpoint_error_names_file_column_and_ids(spark, tmp_path):
+    def edit(raw):
+        raw["edges"][0]["files"] = ["bad/purchases_unknown.csv"]
+    with pytest.raises(InputError, match=r"purchases_unknown.csv\): 1 edge\(s\) have a src id in "
+                                         r"column 'user_id' that is not a 'user' node, e.g. "
+                                         r"\['mallory'\]; .* --dangling drop"):
+        run(spark, tmp_path, config=edited_config(tmp_path, edit))
+    assert not (tmp_path / "out").exists()
+    assert not list(tmp_path.glob("out.tmp-*"))  # the staging directory is cleaned up
+
+
+def test_dangling_drop_counts_and_drops(spark, tmp_path):
+    def edit(raw):
+        raw["edges"][0]["files"] = ["bad/purchases_unknown.csv"]
+    out = run(spark, tmp_path, config=edited_config(tmp_path, edit), dangling="drop")
+    report = load(out, "report.json")["edges"]["user__bought__item"]
+    assert report["dangling"] == {"src": {"count": 1, "examples": ["mallory"]},
+                                  "dst": {"count": 1, "examples": ["i9"]}}
+    assert report["rows_written"] == 1
+
+
+def test_missing_columns_and_files_reported_together(spark, tmp_path):
+    def edit(raw):
+        raw["nodes"][0]["node_id_col"] = "uid"
+        raw["nodes"][1]["features"][1]["feature_col"] = "cost"
+        raw["edges"][1]["files"] = ["nope/*.csv"]
+    with pytest.raises(ConfigError) as err:
+        run(spark, tmp_path, config=edited_config(tmp_path, edit))
+    text = str(err.value)
+    assert "column 'uid' (node id) is not in nodes[0]" in text and "users.csv" in text
+    assert "its columns are: user_id, age, city" in text
+    assert "column 'cost' (input of feature 'cost') is not in nodes[1]" in text
+    assert "edges[1].files[0]: no file matches" in text
+    assert not (tmp_path / "out").exists()
+
+
+def test_duplicate_node_ids_are_an_error(spark, tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(TINY, data)
+    (data / "users.csv").write_text((TINY / "users.csv").read_text() + "bob,1,rome\n")
+    with pytest.raises(InputError, match=r"column 'user_id' has 1 duplicate id\(s\), e.g. 'bob'"):
+        run(spark, tmp_path, prefix=data)
+
+
+def test_existing_output_needs_overwrite(spark, tmp_path):
+    (tmp_path / "out").mkdir()
+    with pytest.raises(InputError, match="output directory already exists; remove it or pass "
+                                         "--overwrite"):
+        run(spark, tmp_path)
+
+
+def test_parquet_input_with_long_ids(spark, tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    data = tmp_path / "data"
+    data.mkdir()
+    pq.write_table(pa.table({"id": [30, 10, 20], "v": [1.0, 2.0, 3.0]}), data / "n.parquet")
+    pq.write_table(pa.table({"s": [10, 20, 30, 30], "d": [20, 30, 10, 10]}), data / "e.parquet")
+    config = tmp_path / "g.json"
+    config.write_text(json.dumps({
+        "nodes": [{"node_type": "n", "format": {"name": "parquet"}, "files": ["n.parquet"],
+                   "node_id_col": "id", "features": [{"feature_col": "v"}]}],
+        "edges": [{"relation": ["n", "to", "n"], "format": {"name": "parquet"},
+                   "files": ["e.parquet"], "source_id_col": "s", "dest_id_col": "d"}]}))
+    out = run(spark, tmp_path, config=config, prefix=data)
+    ids = read_parquet(out / "id_map" / "n").sort_by("nid").to_pydict()
+    assert ids == {"orig": [10, 20, 30], "nid": [0, 1, 2]}
+    assert load(out, "manifest.json")["node_types"]["n"]["id_dtype"] == "long"
