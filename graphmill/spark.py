@@ -89,9 +89,9 @@ def dense_index(df: DataFrame, order: Sequence[Union[str, Column]],
     The sorted frame is materialized once (local checkpoint) so the per-partition counts and the
     numbering come from the same partitioning.
     """
-    ordered = df.orderBy(*order).withColumn("_mid", F.monotonically_increasing_id())
+    ordered = df.orderBy(*order).withColumn("__gm_mid", F.monotonically_increasing_id())
     ordered = ordered.localCheckpoint(eager=True)
-    counts = (ordered.groupBy(F.shiftright("_mid", 33).alias("pid")).count()
+    counts = (ordered.groupBy(F.shiftright("__gm_mid", 33).alias("pid")).count()
               .orderBy("pid").collect())
     offsets: List[Tuple[int, int]] = []
     running = 0
@@ -99,7 +99,7 @@ def dense_index(df: DataFrame, order: Sequence[Union[str, Column]],
         offsets.append((row.pid, running))
         running += row["count"]
     if not offsets:
-        return ordered.withColumn(out, F.lit(None).cast("long")).drop("_mid"), 0
+        return ordered.withColumn(out, F.lit(None).cast("long")).drop("__gm_mid"), 0
     table = F.create_map(*[F.lit(x).cast("long") for pair in offsets for x in pair])
-    position = table[F.shiftright("_mid", 33)] + F.col("_mid").bitwiseAND(_LOW_BITS)
-    return ordered.withColumn(out, position.cast("long")).drop("_mid"), running
+    position = table[F.shiftright("__gm_mid", 33)] + F.col("__gm_mid").bitwiseAND(_LOW_BITS)
+    return ordered.withColumn(out, position.cast("long")).drop("__gm_mid"), running

@@ -18,6 +18,10 @@ from graphmill.errors import InputError
 from graphmill.spark import dense_index
 from gsprocessing.transforms.base import quote
 
+# Internal column names while a table is processed: user tables may have columns called "nid",
+# "src" or "dst" of their own. Outputs are renamed to the plain names when written.
+NID, SRC, DST = "__gm_nid", "__gm_src", "__gm_dst"
+
 def id_type(types: Sequence[T.DataType]) -> T.DataType:
     """The common id type of several id columns: long when all are integers, else string."""
     if types and all(isinstance(t, T.IntegralType) for t in types):
@@ -45,8 +49,8 @@ def check_unique_ids(df: DataFrame, id_col: str, where: str) -> None:
 
 
 def number_nodes(df: DataFrame, id_col: str) -> Tuple[DataFrame, int]:
-    """Add ``nid`` to a node table whose ids are unique and non-null; also return N."""
-    return dense_index(df, [quote(id_col)], "nid")
+    """Add ``NID`` to a node table whose ids are unique and non-null; also return N."""
+    return dense_index(df, [quote(id_col)], NID)
 
 
 def ids_from_endpoints(columns: List[DataFrame]) -> Tuple[DataFrame, int]:
@@ -60,9 +64,9 @@ def ids_from_endpoints(columns: List[DataFrame]) -> Tuple[DataFrame, int]:
 
 def map_endpoint(edges: DataFrame, column: str, id_map: DataFrame, out: str) -> DataFrame:
     """Left-join ``column`` with ``id_map`` (orig, nid) into ``out``; unknown ids give null."""
-    right = id_map.select(F.col("orig").alias(f"_orig_{out}"), F.col("nid").alias(out))
-    return edges.join(right, F.col(quote(column)) == F.col(f"_orig_{out}"), "left") \
-        .drop(f"_orig_{out}")
+    right = id_map.select(F.col("orig").alias(f"{out}_orig"), F.col("nid").alias(out))
+    return edges.join(right, F.col(quote(column)) == F.col(f"{out}_orig"), "left") \
+        .drop(f"{out}_orig")
 
 
 def dangling_examples(edges: DataFrame, column: str, mapped: str, limit: int = 5) -> list:
@@ -73,7 +77,9 @@ def dangling_examples(edges: DataFrame, column: str, mapped: str, limit: int = 5
 
 
 def endpoint_counts(edges: DataFrame, src_col: str, dst_col: str) -> Dict[str, int]:
-    """In one job: rows; rows with a missing endpoint id; rows whose src / dst found no node."""
+    """In one job: rows; rows with a missing endpoint id; rows whose src / dst found no node.
+
+    ``edges`` has the mapped endpoints in ``SRC`` and ``DST``."""
     def count(cond: Column) -> Column:
         return F.sum(F.when(cond, 1).otherwise(0))
 
@@ -81,6 +87,6 @@ def endpoint_counts(edges: DataFrame, src_col: str, dst_col: str) -> Dict[str, i
     row = edges.agg(
         F.count(F.lit(1)).alias("rows"),
         count(s_orig.isNull() | d_orig.isNull()).alias("null_ids"),
-        count(s_orig.isNotNull() & F.col("src").isNull()).alias("src"),
-        count(d_orig.isNotNull() & F.col("dst").isNull()).alias("dst")).first()
+        count(s_orig.isNotNull() & F.col(SRC).isNull()).alias("src"),
+        count(d_orig.isNotNull() & F.col(DST).isNull()).alias("dst")).first()
     return {k: int(row[k] or 0) for k in ("rows", "null_ids", "src", "dst")}

@@ -59,20 +59,20 @@ def fit_label(df: DataFrame, spec: LabelSpec) -> LabelState:
                       class_counts={c: counts[c] for c in classes})
 
 
-def apply_label(df: DataFrame, state: LabelState, seed: int) -> DataFrame:
+def apply_label(df: DataFrame, state: LabelState, seed: int, key: str) -> DataFrame:
     """Replace the label column by its class index and add the three mask columns.
 
-    ``df`` must already have ``nid``.
+    ``key`` is the column holding the nid.
     """
     table = F.create_map(*[x for i, c in enumerate(state.classes) for x in (F.lit(c), F.lit(i))])
     label = F.coalesce(table[_as_label(state.column)], F.lit(-1)).cast("long")
-    df = df.withColumn("_label", label)
-    missing = (F.col("_label") < 0).cast("int")
-    ranked, _ = dense_index(df, [missing, F.xxhash64(F.lit(seed), F.col("nid")), F.col("nid")],
-                         "_pos")
+    df = df.withColumn("__gm_label", label)
+    missing = (F.col("__gm_label") < 0).cast("int")
+    ranked, _ = dense_index(df, [missing, F.xxhash64(F.lit(seed), F.col(key)), F.col(key)],
+                         "__gm_pos")
     s = state.split
     bounds = (s["train"], s["train"] + s["val"], s["train"] + s["val"] + s["test"])
-    pos, has = F.col("_pos"), F.col("_label") >= 0
+    pos, has = F.col("__gm_pos"), F.col("__gm_label") >= 0
     masks = {
         MASK_COLUMNS[0]: has & (pos < bounds[0]),
         MASK_COLUMNS[1]: has & (pos >= bounds[0]) & (pos < bounds[1]),
@@ -80,4 +80,4 @@ def apply_label(df: DataFrame, state: LabelState, seed: int) -> DataFrame:
     }
     for name, expr in masks.items():
         ranked = ranked.withColumn(name, expr)
-    return ranked.drop("_pos", state.column).withColumnRenamed("_label", state.column)
+    return ranked.drop("__gm_pos", state.column).withColumnRenamed("__gm_label", state.column)

@@ -26,8 +26,8 @@ from gsprocessing import output as out
 from gsprocessing.config.schema import EdgeSpec, GraphSpec, NodeSpec, etype_name
 from gsprocessing.features import FittedFeature, apply_features, fit_features, missing_counts
 from gsprocessing.ids import (
-    check_unique_ids, clean_ids, dangling_examples, dense_index, endpoint_counts, id_type,
-    ids_from_endpoints, map_endpoint, number_nodes,
+    DST, NID, SRC, check_unique_ids, clean_ids, dangling_examples, dense_index, endpoint_counts,
+    id_type, ids_from_endpoints, map_endpoint, number_nodes,
 )
 from gsprocessing.labels import apply_label, fit_label
 from gsprocessing.tables import InputTable, check_columns, columns_of, find_files, read_table
@@ -164,25 +164,25 @@ def _node_type(run: _Run, spec: NodeSpec, table: InputTable) -> out.NodeTypeInfo
     df = df.where(F.col(id_col).isNotNull())
     check_unique_ids(df, spec.id_col, table.describe())
     df, count = number_nodes(df, spec.id_col)
-    id_map = df.select(F.col(id_col).alias("orig"), "nid")
+    id_map = df.select(F.col(id_col).alias("orig"), F.col(NID).alias("nid"))
     out.write_table(id_map, out.id_map_path(run.root, spec.type))
     run.id_maps[spec.type] = run.spark.read.parquet(out.id_map_path(run.root, spec.type))
 
     fitted = fit_features(df, spec.features)
     rep.missing_values = missing_counts(fitted)
     df, features = apply_features(df, fitted)
-    columns = [F.col("nid"), *features]
+    columns = [F.col(NID), *features]
     label_info = None
     if spec.labels:
         label = spec.labels[0]
         df = df.select(*columns, F.col(quote(label.column)))
         state = fit_label(df, label)
-        df = apply_label(df, state, run.options.seed)
+        df = apply_label(df, state, run.options.seed, NID)
         label_info = state.to_dict()
         rep.missing_values[label.column] = state.split["unlabeled"]
     else:
         df = df.select(*columns)
-    out.write_table(df, out.nodes_path(run.root, spec.type))
+    out.write_table(df.withColumnRenamed(NID, "nid"), out.nodes_path(run.root, spec.type))
     rep.rows_written = count
     run.transforms["nodes"][spec.type] = _states(fitted, label_info)
     return out.NodeTypeInfo(count=count, id_dtype=_dtype_name(run.id_types[spec.type]),
@@ -214,19 +214,20 @@ def _edge_type(run: _Run, spec: EdgeSpec, table: InputTable) -> out.EdgeTypeInfo
     df = table.df
     for col, ntype in ((spec.src_col, spec.src_type), (spec.dst_col, spec.dst_type)):
         df = df.withColumn(col, clean_ids(F.col(quote(col)), run.id_types[ntype]))
-    df = map_endpoint(df, spec.src_col, run.id_maps[spec.src_type], "src")
-    df = map_endpoint(df, spec.dst_col, run.id_maps[spec.dst_type], "dst").persist()
+    df = map_endpoint(df, spec.src_col, run.id_maps[spec.src_type], SRC)
+    df = map_endpoint(df, spec.dst_col, run.id_maps[spec.dst_type], DST).persist()
     try:
         counts = endpoint_counts(df, spec.src_col, spec.dst_col)
         rep.rows_read, rep.null_ids_dropped = counts["rows"], counts["null_ids"]
         _dangling(run, spec, table, df, counts, rep)
-        df = df.where(F.col("src").isNotNull() & F.col("dst").isNotNull())
+        df = df.where(F.col(SRC).isNotNull() & F.col(DST).isNotNull())
         fitted = fit_features(df, spec.features)
         rep.missing_values = missing_counts(fitted)
         row_hash = F.xxhash64(*[F.col(quote(c)) for c in table.df.columns])
-        keyed, features = apply_features(df.withColumn("_h", row_hash), fitted)
-        keyed = keyed.select("src", "dst", "_h", *features)
-        keyed, count = dense_index(keyed, ["src", "dst", "_h"], "eid")
+        keyed, features = apply_features(df.withColumn("__gm_hash", row_hash), fitted)
+        keyed = keyed.select(F.col(SRC).alias("src"), F.col(DST).alias("dst"), "__gm_hash",
+                             *features)
+        keyed, count = dense_index(keyed, ["src", "dst", "__gm_hash"], "eid")
         names = [f.spec.name for f in fitted]
         out.write_table(keyed.select("src", "dst", "eid", *names),
                         out.edges_path(run.root, spec.name))
@@ -246,7 +247,7 @@ def _dangling(run: _Run, spec: EdgeSpec, table: InputTable, df: DataFrame,
                             ("dst", spec.dst_col, spec.dst_type)):
         if not counts[end]:
             continue
-        examples = dangling_examples(df, col, end)
+        examples = dangling_examples(df, col, SRC if end == "src" else DST)
         if run.options.dangling == "error":
             raise InputError(
                 f"{table.describe()}: {counts[end]} edge(s) have a {end} id in "

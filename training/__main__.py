@@ -84,7 +84,7 @@ def run(cfg: JobConfig) -> dict:
     if ex.world > meta.num_parts:
         raise InputError(f"{cfg.data.parts} has {meta.num_parts} parts for {ex.world} processes;"
                          f" partition into at least {ex.world} parts (--num-parts)")
-    graph = LocalGraph(cfg.data.parts, meta, PartitionBook(meta, ex.world), ex.rank)
+    graph = LocalGraph.load(cfg.data.parts, meta, PartitionBook(meta, ex.world), ex.rank)
     task = TASKS[cfg.task.type](cfg.task, graph)
     sampler_name, sample = pick_sampler(cfg.train.sampler)
     log.info("sampler backend: %s; device %s; %d process(es)", sampler_name, device, ex.world)

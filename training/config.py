@@ -15,6 +15,7 @@ A job file looks like (see configs/ for complete ones)::
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import typing
 from dataclasses import dataclass, field
@@ -98,6 +99,7 @@ def parse_job_config(raw: Any, source: str, overrides: Sequence[str] = ()) -> Jo
     if not isinstance(raw, dict):
         problems.add("", "the job config must be a mapping of sections")
         problems.raise_if_any()
+    raw = copy.deepcopy(raw)
     for item in overrides:
         _override(raw, item, problems)
     config = _build(JobConfig, raw, "", problems)
@@ -161,6 +163,12 @@ def _check(hint: Any, value: Any, where: str, problems: Problems) -> Any:
             problems.add(where, f"must be a list, found {value!r}")
             return value
         return [_check(args[0], v, f"{where}[{i}]", problems) for i, v in enumerate(value)]
+    if hint is float and isinstance(value, str):
+        # YAML 1.1 reads "1e-3" (no dot) as a string; take it as the number it obviously is.
+        try:
+            return float(value)
+        except ValueError:
+            pass
     ok = {int: lambda v: isinstance(v, int) and not isinstance(v, bool),
           float: lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
           str: lambda v: isinstance(v, str),
@@ -172,25 +180,31 @@ def _check(hint: Any, value: Any, where: str, problems: Problems) -> Any:
 
 
 def _cross_check(c: JobConfig, problems: Problems) -> None:
-    """Checks across fields; sections that already failed to parse are skipped."""
-    m, t = c.model, c.train
+    """Checks across fields; values that already failed their type check are skipped."""
     if c.mode == "predict" and c.output is not None and not c.output.predictions:
         problems.add("output.predictions", "is required when mode is 'predict'")
+    m, t = c.model, c.train
     if m is None or t is None:
         return
-    if len(m.fanout) != m.num_layers:
-        problems.add("model.fanout", f"needs one entry per layer: {m.num_layers} layers, "
+    layers = _int(m.num_layers)
+    if layers is not None and isinstance(m.fanout, list) and len(m.fanout) != layers:
+        problems.add("model.fanout", f"needs one entry per layer: {layers} layers, "
                                      f"{len(m.fanout)} fanouts {m.fanout}")
-    if any(isinstance(k, int) and (k == 0 or k < -1) for k in m.fanout):
+    if isinstance(m.fanout, list) and any(_int(k) is not None and (k == 0 or k < -1)
+                                          for k in m.fanout):
         problems.add("model.fanout", "each entry must be a positive number of neighbours, "
                                      "or -1 for all of them")
     positive = {"model.hidden": m.hidden, "model.num_layers": m.num_layers,
                 "train.epochs": t.epochs, "train.batch_size": t.batch_size,
                 "train.eval_batch_size": t.eval_batch_size, "train.eval_every": t.eval_every}
     for loc, value in positive.items():
-        if isinstance(value, int) and value < 1:
+        if _int(value) is not None and value < 1:
             problems.add(loc, f"must be at least 1, found {value}")
-    if not 0 <= m.dropout < 1:
+    if isinstance(m.dropout, float) and not 0 <= m.dropout < 1:
         problems.add("model.dropout", f"must be in [0, 1), found {m.dropout}")
-    if t.lr <= 0:
+    if isinstance(t.lr, float) and t.lr <= 0:
         problems.add("train.lr", f"must be positive, found {t.lr}")
+
+
+def _int(value: Any) -> Optional[int]:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None

@@ -48,9 +48,13 @@ class CSC:
 
 
 class LocalGraph:
-    """Features, labels, masks and in-edges of the nodes one rank owns."""
+    """Features, labels, masks and in-edges of the nodes one rank owns.
 
-    def __init__(self, root: str, meta: parts.PartsMeta, book: PartitionBook, rank: int) -> None:
+    Build it with :meth:`load` (from parts/); the constructor takes tensors (benchmarks and
+    tests build small graphs in memory).
+    """
+
+    def __init__(self, meta: parts.PartsMeta, book: PartitionBook, rank: int) -> None:
         self.meta = meta
         self.book = book
         self.rank = rank
@@ -69,11 +73,22 @@ class LocalGraph:
         self.x: Dict[str, torch.Tensor] = {}
         self.y: Dict[str, torch.Tensor] = {}
         self.masks: Dict[str, Dict[str, torch.Tensor]] = {}
-        for ntype in self.node_types:
-            self._load_nodes(root, ntype)
-        self.csc: Dict[str, CSC] = {e: self._load_edges(root, e) for e in self.edge_types}
-        log.info("rank %d: parts %s, nodes %s, in-edges %s", rank, self.parts, self.num_local,
-                 {e: int(c.src.numel()) for e, c in self.csc.items()})
+        self.csc: Dict[str, CSC] = {}
+
+    @classmethod
+    def load(cls, root: str, meta: parts.PartsMeta, book: PartitionBook,
+             rank: int) -> "LocalGraph":
+        """Read the parts this rank serves from ``root`` (a parts/ directory)."""
+        graph = cls(meta, book, rank)
+        for ntype in graph.node_types:
+            graph._load_nodes(root, ntype)
+        for name in graph.edge_types:
+            m = meta.edge_types[name]
+            dst, src, eid = graph._read_edges(root, name)
+            graph.csc[name] = graph.build_csc(m.dst_type, dst, src, eid)
+        log.info("rank %d: parts %s, nodes %s, in-edges %s", rank, graph.parts, graph.num_local,
+                 {e: int(c.src.numel()) for e, c in graph.csc.items()})
+        return graph
 
     def feature_names(self, ntype: str) -> List[str]:
         return sorted(self.meta.node_types[ntype].features)
@@ -122,22 +137,24 @@ class LocalGraph:
         if y is not None:
             self.y[ntype], self.masks[ntype] = y, masks
 
-    def _load_edges(self, root: str, name: str) -> CSC:
+    def _read_edges(self, root: str, name: str):
         m = self.meta.edge_types[name]
-        dst_local, src, eid = [], [], []
+        dst_gid, src, eid = [], [], []
         for k in self.parts:
             table = parts.read_part_edges(root, k, name, columns=["src_gid", "dst_gid", "eid"])
-            dst = torch.from_numpy(table.column("dst_gid").to_numpy().astype(np.int64))
-            dst_local.append(self.local_index(m.dst_type, dst))
+            dst_gid.append(torch.from_numpy(table.column("dst_gid").to_numpy().astype(np.int64)))
             src.append(torch.from_numpy(table.column("src_gid").to_numpy().astype(np.int64)))
             eid.append(torch.from_numpy(table.column("eid").to_numpy().astype(np.int64)))
         empty = torch.zeros(0, dtype=torch.long)
-        dst_t = torch.cat(dst_local) if dst_local else empty
-        src_t = torch.cat(src) if src else empty
-        eid_t = torch.cat(eid) if eid else empty
+        return tuple(torch.cat(t) if t else empty for t in (dst_gid, src, eid))
+
+    def build_csc(self, dst_type: str, dst_gid: torch.Tensor, src: torch.Tensor,
+                  eid: torch.Tensor) -> CSC:
+        """CSC over this rank's nodes of ``dst_type`` from in-edges given as gid arrays."""
+        dst = self.local_index(dst_type, dst_gid)
         # Group by destination; ties by source gid so the CSC is the same for any file order.
-        order = torch.from_numpy(np.lexsort((src_t.numpy(), dst_t.numpy())))
-        counts = torch.bincount(dst_t, minlength=self.num_local[m.dst_type])
+        order = torch.from_numpy(np.lexsort((src.numpy(), dst.numpy())))
+        counts = torch.bincount(dst, minlength=self.num_local[dst_type])
         indptr = torch.zeros(counts.numel() + 1, dtype=torch.long)
         indptr[1:] = torch.cumsum(counts, 0)
-        return CSC(indptr=indptr, src=src_t[order], eid=eid_t[order])
+        return CSC(indptr=indptr, src=src[order], eid=eid[order])

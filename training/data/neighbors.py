@@ -7,7 +7,10 @@ k-subset comes out with the same probability, in k vectorized steps and O(k^2) w
 whatever the degree (hubs cost no more than other nodes).
 
 Backends (``SAMPLERS``): ``builtin`` (this module, pure torch) and ``torch_sparse`` (its compiled
-``sample_adj`` when torch-sparse is installed).
+``sample_adj`` when torch-sparse is installed). ``auto`` picks builtin: measured with
+bench/sampler.py (1M nodes, 10M edges, fanout [15, 10], batch 1024), builtin sampled 1.39 M edges/s,
+torch-sparse's ``sample_adj`` in the same loop 0.54 M/s (it relabels every call), and PyG's own
+NeighborSampler on torch-sparse 1.07 M/s.
 """
 
 from __future__ import annotations
@@ -16,13 +19,15 @@ from typing import Callable, Dict, Tuple
 
 import torch
 
-Sample = Callable[[torch.Tensor, torch.Tensor, int, torch.Generator],
+Sample = Callable[[torch.Tensor, torch.Tensor, torch.Tensor, int, torch.Generator],
                   Tuple[torch.Tensor, torch.Tensor]]
 
 
-def sample_builtin(indptr: torch.Tensor, nodes: torch.Tensor, k: int,
+def sample_builtin(indptr: torch.Tensor, src: torch.Tensor, nodes: torch.Tensor, k: int,
                    generator: torch.Generator) -> Tuple[torch.Tensor, torch.Tensor]:
     """Pick up to ``k`` in-neighbours of each of ``nodes`` (``k = -1``: all of them).
+
+    ``indptr``/``src`` are the CSC (``src`` is not needed here; other backends use it).
 
     Returns:
         ``(which, pos)``: ``which[i]`` indexes ``nodes`` and ``pos[i]`` is the position of the
@@ -61,14 +66,13 @@ def _take_all(start: torch.Tensor, deg: torch.Tensor,
     return which, start[idx].repeat_interleave(counts) + offset
 
 
-def sample_torch_sparse(indptr: torch.Tensor, nodes: torch.Tensor, k: int,
+def sample_torch_sparse(indptr: torch.Tensor, src: torch.Tensor, nodes: torch.Tensor, k: int,
                         generator: torch.Generator) -> Tuple[torch.Tensor, torch.Tensor]:
-    """torch-sparse's compiled one-hop sampler (it draws from torch's global generator)."""
-    col = torch.empty(int(indptr[-1]), dtype=torch.long)  # only positions are needed
-    value = torch.arange(col.numel())
-    rowptr, _, _, e_id = torch.ops.torch_sparse.sample_adj(indptr, col, value, nodes, k, False)
+    """torch-sparse's compiled one-hop sampler. It draws from torch's global generator (seeded
+    by the trainer), not from ``generator``."""
+    rowptr, _, _, pos = torch.ops.torch_sparse.sample_adj(indptr, src, nodes, k, False)
     counts = rowptr[1:] - rowptr[:-1]
-    return torch.arange(nodes.numel()).repeat_interleave(counts), e_id
+    return torch.arange(nodes.numel()).repeat_interleave(counts), pos
 
 
 def _torch_sparse_available() -> bool:
@@ -83,9 +87,9 @@ SAMPLERS: Dict[str, Sample] = {"builtin": sample_builtin, "torch_sparse": sample
 
 
 def pick_sampler(name: str) -> Tuple[str, Sample]:
-    """``auto`` takes torch_sparse when installed, else builtin."""
+    """``auto`` is builtin (the fastest measured); ``torch_sparse`` needs torch-sparse."""
     if name == "auto":
-        name = "torch_sparse" if _torch_sparse_available() else "builtin"
+        name = "builtin"
     if name == "torch_sparse" and not _torch_sparse_available():
         raise RuntimeError("train.sampler is torch_sparse but torch-sparse is not installed; "
                            "use sampler: builtin or auto")

@@ -113,7 +113,7 @@ class CollectiveNeighborSampler(BaseSampler):
             local = self.graph.local_index(t, gids)
             for e in self.in_edges[t]:
                 csc = self.graph.csc[e]
-                which, pos = self.sample(csc.indptr, local, k, self.generator)
+                which, pos = self.sample(csc.indptr, csc.src, local, k, self.generator)
                 etype_idx = torch.full_like(which, self.edge_types.index(e))
                 out.append(torch.stack([etype_idx, gids[which], csc.src[pos], csc.eid[pos]], 1))
                 owners.append(requester[sel][which])

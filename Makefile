@@ -1,0 +1,30 @@
+# GraphMill: `make demo` sets everything up and runs the demo; `make test` sets up and runs the tests.
+VENV ?= .venv
+PYTHON ?= python3
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+
+.PHONY: setup demo test bench clean
+
+$(VENV)/.installed: pyproject.toml
+	@command -v java >/dev/null || { echo "PySpark needs Java 17: e.g. apt-get install openjdk-17-jre-headless"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --upgrade pip
+	$(PIP) install torch==2.13.0        # first: the CPU build; the project then accepts it
+	$(PIP) install -e '.[test]' 'pandas<3'
+	touch $@
+
+setup: $(VENV)/.installed
+
+demo: setup
+	OMP_NUM_THREADS=1 $(VENV)/bin/gm-demo --workdir work/demo
+
+test: setup
+	$(PY) -m pytest -q
+
+bench: setup
+	$(PY) bench/sampler.py
+	$(PY) bench/pipeline.py
+
+clean:
+	rm -rf work bench_out .pytest_cache
