@@ -7,7 +7,7 @@ from typing import Dict, List, Sequence
 
 from pyspark.sql import DataFrame, SparkSession
 
-from graphmill.errors import InputError, Problems
+from graphmill.errors import Problems
 from graphmill.hadoopfs import HadoopFS
 from gsprocessing.config.schema import TableSource
 
@@ -79,7 +79,3 @@ def columns_of(spec_features: Sequence, extra: Dict[str, str]) -> Dict[str, str]
         for c in f.columns:
             needed.setdefault(c, f"input of feature '{f.name}'")
     return needed
-
-
-def no_rows_error(table: InputTable) -> InputError:
-    return InputError(f"{table.describe()}: the table has no rows")

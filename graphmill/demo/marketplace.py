@@ -99,7 +99,25 @@ def generate(out_dir: str, scale: float = 0.1, seed: int = 0, fmt: str = "mixed"
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {FORMATS}, got {fmt!r}")
     size = Sizes.at(scale)
-    rng = np.random.default_rng(seed)
+    tables = _tables(size, np.random.default_rng(seed))
+    tmp = f"{out_dir.rstrip('/')}.tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    os.makedirs(tmp)
+    node_fmt, edge_fmt = {"mixed": ("csv", "parquet")}.get(fmt, (fmt, fmt))
+    for name, table in tables.items():
+        kind = node_fmt if name in ("users", "items") else edge_fmt
+        path = os.path.join(tmp, f"{name}.{kind}")
+        if kind == "csv":
+            pacsv.write_csv(table, path)
+        else:
+            pq.write_table(table, path)
+    shutil.rmtree(out_dir, ignore_errors=True)
+    os.replace(tmp, out_dir)
+    return {"users": size.users, "items": size.items, "purchases": size.purchases,
+            "also_bought": size.also_bought}
+
+
+def _tables(size: Sizes, rng: np.random.Generator) -> Dict[str, pa.Table]:
     num_cat = len(CATEGORIES)
     cat_weight = 1.0 / (1.0 + 0.3 * np.arange(num_cat))
     cat_weight /= cat_weight.sum()
@@ -143,21 +161,7 @@ def generate(out_dir: str, scale: float = 0.1, seed: int = 0, fmt: str = "mixed"
     also = pa.table({"item_id": pa.array(item_ids).take(pa.array(src_item)),
                      "also_item_id": pa.array(item_ids).take(pa.array(dst_item))})
 
-    tmp = f"{out_dir.rstrip('/')}.tmp"
-    shutil.rmtree(tmp, ignore_errors=True)
-    os.makedirs(tmp)
-    node_fmt, edge_fmt = {"mixed": ("csv", "parquet")}.get(fmt, (fmt, fmt))
-    for name, table, kind in (("users", users, node_fmt), ("items", items, node_fmt),
-                              ("purchases", purchases, edge_fmt), ("also_bought", also, edge_fmt)):
-        path = os.path.join(tmp, f"{name}.{kind}")
-        if kind == "csv":
-            pacsv.write_csv(table, path)
-        else:
-            pq.write_table(table, path)
-    shutil.rmtree(out_dir, ignore_errors=True)
-    os.replace(tmp, out_dir)
-    return {"users": size.users, "items": size.items, "purchases": size.purchases,
-            "also_bought": size.also_bought}
+    return {"users": users, "items": items, "purchases": purchases, "also_bought": also}
 
 
 def _with_missing(rng: np.random.Generator, values: np.ndarray, rate: float) -> pa.Array:

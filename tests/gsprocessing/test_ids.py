@@ -7,12 +7,12 @@ from pyspark.sql import functions as F
 
 from graphmill.errors import InputError
 from graphmill.spark import dense_index
-from gsprocessing.ids import check_unique_ids, ids_from_endpoints, number_nodes
+from gsprocessing.ids import NID, check_unique_ids, ids_from_endpoints, number_nodes
 
 
 def id_map(df):
     numbered, n = number_nodes(df, "id")
-    return {r.id: r.nid for r in numbered.select("id", "nid").collect()}, n
+    return {r.id: r[NID] for r in numbered.select("id", NID).collect()}, n
 
 
 IDS = [f"n{i:03d}" for i in range(200)] + ["zoë", "Ünïcode", "a b", "0", "10", "9"]
