@@ -4,7 +4,7 @@ PYTHON ?= python3
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 
-.PHONY: setup demo test bench clean
+.PHONY: setup demo test bench clean pyfiles
 
 $(VENV)/.installed: pyproject.toml
 	@command -v java >/dev/null || { echo "PySpark needs Java 17: e.g. apt-get install openjdk-17-jre-headless"; exit 1; }
@@ -28,3 +28,9 @@ bench: setup
 
 clean:
 	rm -rf work bench_out .pytest_cache
+
+# For spark-submit in cluster mode: the packages as one --py-files archive.
+pyfiles:
+	mkdir -p dist && rm -f dist/graphmill-pyfiles.zip
+	zip -qr dist/graphmill-pyfiles.zip graphmill gsprocessing partition -x '*__pycache__*'
+	@echo "spark-submit --py-files dist/graphmill-pyfiles.zip gsprocessing/__main__.py --config ..."

@@ -125,8 +125,11 @@ def read_part_edges(root: str, k: int, etype_name: str,
     return pq.read_table(part_edges_path(root, k, etype_name), columns=columns)
 
 
-def read_node_map(root: str, ntype: str, columns: Optional[List[str]] = None) -> pa.Table:
-    return pq.read_table(node_map_path(root, ntype), columns=columns)
+def read_node_map(root: str, ntype: str, columns: Optional[List[str]] = None,
+                  parts: Optional[List[int]] = None) -> pa.Table:
+    """node_map of a node type; ``parts`` keeps only the rows of those parts (pushed down)."""
+    filters = [("part", "in", list(parts))] if parts is not None else None
+    return pq.read_table(node_map_path(root, ntype), columns=columns, filters=filters)
 
 
 def vectors(table: pa.Table, column: str, dim: int, dtype=np.float32) -> np.ndarray:

@@ -67,8 +67,16 @@ def read_parquet(path) -> "pyarrow.Table":  # noqa: F821
 
 
 def env_with_repo() -> dict:
-    """Environment for subprocesses: this repository importable, quiet Spark."""
+    """Environment for subprocesses: this repository importable, this Python and its Spark
+    found first (``make test`` does not activate the virtualenv)."""
+    import sys
+
+    import pyspark
+
     env = dict(os.environ)
     env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    env.setdefault("SPARK_HOME", str(Path(pyspark.__file__).parent))
+    env.setdefault("PYSPARK_PYTHON", sys.executable)
     env.setdefault("OMP_NUM_THREADS", "1")
     return env

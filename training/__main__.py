@@ -44,19 +44,20 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _setup(level: str) -> int:
-    """Join the process group when launched by torchrun; set up per-rank logging."""
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    if world > 1 and not dist.is_initialized():
-        backend = "nccl" if torch.cuda.is_available() and os.environ.get(
-            "GM_BACKEND", "") != "gloo" else "gloo"
-        dist.init_process_group(backend)
-    rank = dist.get_rank() if dist.is_initialized() else 0
+def _setup_logging(level: str) -> int:
+    """Per-rank logging (rank 0 at ``level``, the others warnings only); returns the rank."""
+    rank = int(os.environ.get("RANK", "0"))
     logging.basicConfig(
         level=getattr(logging, level.upper(), logging.INFO) if rank == 0 else logging.WARNING,
         format=f"%(asctime)s [rank {rank}] %(levelname)s %(name)s: %(message)s",
         datefmt="%H:%M:%S", stream=sys.stderr)
     return rank
+
+
+def _join_process_group(device: torch.device) -> None:
+    """Join torchrun's process group: nccl for GPUs, gloo for CPUs."""
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1 and not dist.is_initialized():
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
 
 
 def _device(cfg: JobConfig) -> torch.device:
@@ -77,7 +78,9 @@ def build_model(cfg: JobConfig, graph: LocalGraph, task) -> GraphModel:
 
 
 def run(cfg: JobConfig) -> dict:
+    """Train or predict, as ``cfg.mode`` says, in this process (one rank of the job)."""
     device = _device(cfg)
+    _join_process_group(device)
     nccl = dist.is_initialized() and dist.get_backend() == "nccl"
     ex = Exchange(device if nccl else torch.device("cpu"))
     meta = read_meta(cfg.data.parts)
@@ -103,7 +106,7 @@ def run(cfg: JobConfig) -> dict:
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = build_parser().parse_args(argv)
-    rank = _setup(args.log_level)
+    rank = _setup_logging(args.log_level)
 
     def body() -> int:
         cfg = load_job_config(args.config, args.overrides)

@@ -21,7 +21,6 @@ from typing import Dict, List
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import torch
 
@@ -77,8 +76,7 @@ def predict(cfg: JobConfig, rt: Runtime, model: torch.nn.Module) -> Dict:
 
 def original_ids(root: str, ntype: str, owned_parts: List[int], gids: np.ndarray) -> pa.Array:
     """The users' ids of ``gids`` (which this rank owns), from parts/node_map."""
-    table = parts.read_node_map(root, ntype, columns=["gid", "orig", "part"])
-    table = table.filter(pc.is_in(table.column("part"), pa.array(owned_parts, pa.int32())))
+    table = parts.read_node_map(root, ntype, columns=["gid", "orig"], parts=owned_parts)
     order = np.argsort(table.column("gid").to_numpy())
     sorted_gids = table.column("gid").to_numpy()[order]
     pos = np.searchsorted(sorted_gids, gids)

@@ -7,11 +7,13 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import sys
 import time
 from typing import Dict, Tuple
 
 import torch
 from torch.nn.parallel import DistributedDataParallel
+from tqdm import tqdm
 
 from training import checkpoint
 from training.config import JobConfig
@@ -96,7 +98,9 @@ class Trainer:
         task, ex = self.rt.task, self.rt.ex
         totals = torch.zeros(2, dtype=torch.float64)
         first = None
-        for batch in self.train_loader:
+        bar = tqdm(self.train_loader, total=len(self.train_batches), desc=f"epoch {epoch}",
+                   leave=False, disable=not (self.is_main and sys.stderr.isatty()))
+        for batch in bar:
             out, _ = self.rt.forward(self.model, batch)
             count = out.shape[0]
             target = task.targets(batch, count).to(self.rt.device)

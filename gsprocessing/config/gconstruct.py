@@ -13,7 +13,7 @@ at once as a :class:`~graphmill.errors.ConfigError`.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from graphmill.errors import Problems, did_you_mean
 from gsprocessing.config.schema import (
@@ -114,16 +114,23 @@ def _source(block: dict, where: str, p: Problems) -> Optional[TableSource]:
                        header=bool(header))
 
 
-def _features(block: dict, where: str, p: Problems) -> Tuple[FeatureSpec, ...]:
-    if "features" not in block:
-        return ()
-    out = []
-    for i, f in enumerate(_list(block, "features", where, p)):
-        loc = f"{where}.features[{i}]"
-        if not isinstance(f, dict):
+def _objects(block: dict, key: str, where: str, allowed: set,
+             p: Problems) -> Iterator[Tuple[str, dict]]:
+    """``(location, item)`` for each object of the optional list ``block[key]``, keys checked."""
+    if key not in block:
+        return
+    for i, item in enumerate(_list(block, key, where, p)):
+        loc = f"{where}.{key}[{i}]"
+        if not isinstance(item, dict):
             p.add(loc, "must be an object")
             continue
-        p.unknown_keys(loc, f, FEATURE_KEYS)
+        p.unknown_keys(loc, item, allowed)
+        yield loc, item
+
+
+def _features(block: dict, where: str, p: Problems) -> Tuple[FeatureSpec, ...]:
+    out = []
+    for loc, f in _objects(block, "features", where, FEATURE_KEYS, p):
         cols = f.get("feature_col")
         cols = [cols] if isinstance(cols, str) else cols
         if not isinstance(cols, list) or not cols or not all(isinstance(c, str) and c for c in cols):
@@ -162,15 +169,8 @@ def _transform(t: Any, where: str, p: Problems) -> Optional[Tuple[str, Dict[str,
 
 
 def _labels(block: dict, where: str, p: Problems) -> Tuple[LabelSpec, ...]:
-    if "labels" not in block:
-        return ()
     out = []
-    for i, lab in enumerate(_list(block, "labels", where, p)):
-        loc = f"{where}.labels[{i}]"
-        if not isinstance(lab, dict):
-            p.add(loc, "must be an object")
-            continue
-        p.unknown_keys(loc, lab, LABEL_KEYS)
+    for loc, lab in _objects(block, "labels", where, LABEL_KEYS, p):
         for key in ("custom_split_filenames", "label_stats_type", "mask_field_names"):
             if key in lab:
                 p.add(f"{loc}.{key}", NOT_YET)

@@ -19,6 +19,8 @@ from typing import Callable, Dict, Tuple
 
 import torch
 
+from graphmill.errors import InputError
+
 Sample = Callable[[torch.Tensor, torch.Tensor, torch.Tensor, int, torch.Generator],
                   Tuple[torch.Tensor, torch.Tensor]]
 
@@ -91,6 +93,6 @@ def pick_sampler(name: str) -> Tuple[str, Sample]:
     if name == "auto":
         name = "builtin"
     if name == "torch_sparse" and not _torch_sparse_available():
-        raise RuntimeError("train.sampler is torch_sparse but torch-sparse is not installed; "
+        raise InputError("train.sampler is torch_sparse but torch-sparse is not installed; "
                            "use sampler: builtin or auto")
     return name, SAMPLERS[name]
