@@ -131,3 +131,36 @@ def test_example_configs_compile():
 
     for path in (ROOT / "configs").rglob("*.json"):
         parse_graph_config(path.read_text(), str(path))
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"nodes__0__format": {"name": "parquet", "separator": ";"}},
+     r"nodes\[0\].format: separator/header apply to csv only"),
+    ({"nodes__0__format": {"name": "csv", "header": "yes"}},
+     r"nodes\[0\].format.header: must be true or false"),
+    ({"nodes__0__features": ["age"]}, r"nodes\[0\].features\[0\]: must be an object"),
+    ({"nodes__0__features": {"feature_col": "a"}}, r"nodes\[0\].features: must be a list"),
+    ({"nodes__0__features": [{"feature_col": "a", "transform": "max_min_norm"}]},
+     r"transform: must be an object with a \"name\""),
+    ({"nodes__0__features": [{"feature_col": "a", "transform": {
+        "name": "to_categorical", "mapping": {"x": -1}}}]},
+     r"mapping must map each value to a non-negative integer index"),
+    ({"edges": []}, r"edges: at least one edge block is required"),
+    ({"nodes__0__node_type": ""}, r"nodes\[0\].node_type: must be a non-empty string"),
+])
+def test_more_bad_configs(changes, message):
+    with pytest.raises(ConfigError, match=message):
+        parse(with_changes(**changes))
+
+
+def test_several_blocks_for_one_type_are_not_supported_yet():
+    raw = with_changes()
+    raw["nodes"].append(dict(raw["nodes"][0]))
+    raw["edges"].append(dict(raw["edges"][0]))
+    with pytest.raises(ConfigError) as err:
+        parse(raw)
+    text = str(err.value)
+    assert "nodes[1].node_type: 'user' is also defined by nodes[0]; several blocks for one " \
+           "node type is not supported yet" in text
+    assert "edges[1].relation: edge type ['user', 'follows', 'user'] is also defined by " \
+           "edges[0]" in text

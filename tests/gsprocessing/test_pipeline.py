@@ -160,3 +160,9 @@ def test_parquet_input_with_long_ids(spark, tmp_path):
     ids = read_parquet(out / "id_map" / "n").sort_by("nid").to_pydict()
     assert ids == {"orig": [10, 20, 30], "nid": [0, 1, 2]}
     assert load(out, "manifest.json")["node_types"]["n"]["id_dtype"] == "long"
+
+
+def test_unknown_dangling_policy(spark, tmp_path):
+    with pytest.raises(InputError, match=r"dangling-endpoint policy must be one of \('error', "
+                                         r"'drop'\), got 'add'"):
+        run(spark, tmp_path, dangling="add")

@@ -57,3 +57,28 @@ def test_saved_model_must_fit_the_config(tiny_parts, tmp_path):
     run(job(tiny_parts, tmp_path))
     with pytest.raises(InputError, match="does not fit this job's model config"):
         run(job(tiny_parts, tmp_path, "mode=predict", "model.hidden=8"))
+
+
+def test_more_processes_than_parts_and_missing_backend(tiny_parts, tmp_path, monkeypatch):
+    import training.__main__ as entry
+
+    class FakeExchange:
+        def __init__(self, device):
+            self.rank, self.world = 0, 3
+    monkeypatch.setattr(entry, "Exchange", FakeExchange)
+    with pytest.raises(InputError, match=r"has 2 parts for 3 processes; partition into at least "
+                                         r"3 parts"):
+        run(job(tiny_parts, tmp_path))
+    monkeypatch.undo()
+    from training.data import neighbors
+    monkeypatch.setattr(neighbors, "_torch_sparse_available", lambda: False)
+    with pytest.raises(InputError, match="train.sampler is torch_sparse but torch-sparse is not "
+                                         "installed"):
+        run(job(tiny_parts, tmp_path, "train.sampler=torch_sparse"))
+
+
+def test_cuda_requested_without_gpu(tiny_parts, tmp_path, monkeypatch):
+    import torch
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(InputError, match="train.device: cuda was asked for but no GPU"):
+        run(job(tiny_parts, tmp_path, "train.device=cuda"))
