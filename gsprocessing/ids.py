@@ -39,11 +39,12 @@ def clean_ids(col: Column, dtype: T.DataType) -> Column:
 
 def check_unique_ids(df: DataFrame, id_col: str, where: str) -> None:
     """Raise if an id occurs more than once, with a few examples and the total count."""
-    dups = df.groupBy(quote(id_col)).count().where(F.col("count") > 1)
+    dups = (df.groupBy(quote(id_col)).agg(F.count(F.lit(1)).alias("__gm_n"))
+            .where(F.col("__gm_n") > 1))
     examples = dups.limit(5).collect()
     if examples:
         total = dups.count()
-        shown = ", ".join(f"{r[0]!r} ({r['count']} rows)" for r in examples)
+        shown = ", ".join(f"{r[0]!r} ({r['__gm_n']} rows)" for r in examples)
         raise InputError(f"{where}: column '{id_col}' has {total} duplicate id(s), e.g. {shown}; "
                          "each node must appear once in its node table")
 

@@ -16,6 +16,7 @@ from typing import Dict, List
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from graphmill.errors import InputError
 from gsprocessing.config.schema import MASK_COLUMNS, LabelSpec
 from gsprocessing.ids import dense_index
 from gsprocessing.transforms.base import quote
@@ -46,6 +47,8 @@ def fit_label(df: DataFrame, spec: LabelSpec) -> LabelState:
     """Class names (sorted) and per-class counts, in one job."""
     rows = (df.groupBy(_as_label(spec.column).alias("v")).count().collect())
     counts = {r.v: int(r["count"]) for r in rows if r.v is not None}
+    if not counts:
+        raise InputError(f"{spec.where}: label column '{spec.column}' has no values")
     classes = sort_values(list(counts))
     total = sum(counts.values())
     tr, va, te = spec.split

@@ -223,13 +223,17 @@ def _edge_type(run: _Run, spec: EdgeSpec, table: InputTable) -> out.EdgeTypeInfo
         df = df.where(F.col(SRC).isNotNull() & F.col(DST).isNotNull())
         fitted = fit_features(df, spec.features)
         rep.missing_values = missing_counts(fitted)
-        row_hash = F.xxhash64(*[F.col(quote(c)) for c in table.df.columns])
+        # Ties in (src, dst) are ordered by the columns that reach the output: rows equal on
+        # those are interchangeable. (Other columns may be unhashable, e.g. maps.)
+        used = dict.fromkeys([spec.src_col, spec.dst_col] +
+                             [c for f in spec.features for c in f.columns])
+        row_hash = F.xxhash64(*[F.col(quote(c)) for c in used])
         keyed, features = apply_features(df.withColumn("__gm_hash", row_hash), fitted)
         keyed = keyed.select(F.col(SRC).alias("src"), F.col(DST).alias("dst"), "__gm_hash",
                              *features)
         keyed, count = dense_index(keyed, ["src", "dst", "__gm_hash"], "eid")
         names = [f.spec.name for f in fitted]
-        out.write_table(keyed.select("src", "dst", "eid", *names),
+        out.write_table(keyed.select("src", "dst", "eid", *[F.col(quote(n)) for n in names]),
                         out.edges_path(run.root, spec.name))
     finally:
         df.unpersist()

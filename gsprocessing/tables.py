@@ -55,9 +55,11 @@ def read_table(spark: SparkSession, source: TableSource, files: List[str],
                where: str) -> InputTable:
     """Read CSV (every column as string, RFC 4180 quotes) or Parquet (native types)."""
     if source.format == "csv":
+        # multiLine: a quoted field may hold line breaks (RFC 4180); without it Spark would cut
+        # such a row in two and fill the pieces with nulls.
         df = (spark.read.option("header", source.header).option("sep", source.separator)
               .option("quote", '"').option("escape", '"').option("inferSchema", False)
-              .csv(files))
+              .option("multiLine", True).csv(files))
     else:
         df = spark.read.parquet(*files)
     return InputTable(df=df, files=files, where=where)

@@ -18,6 +18,7 @@ from pyspark.sql import functions as F
 from graphmill.errors import InputError
 from graphmill.hadoopfs import HadoopFS, StagedOutput
 from gsprocessing import output as processed
+from gsprocessing.transforms.base import quote
 from partition import reader as fmt
 from partition.algorithms import ALGORITHMS
 
@@ -70,8 +71,8 @@ def _write(spark: SparkSession, fs: HadoopFS, manifest: processed.Manifest, inpu
                                   .select("nid", "orig", "part", "gid"),
                                   fmt.node_map_path(root, ntype))
             columns = [c for c in df.columns if c not in ("nid", "gid", "part")]
-            _write_per_part(spark, fs, df.select("gid", *columns, "part"), root, "nodes", ntype,
-                            num_parts, "gid")
+            _write_per_part(spark, fs, df.select("gid", *[F.col(quote(c)) for c in columns],
+                                                 "part"), root, "nodes", ntype, num_parts, "gid")
         finally:
             df.unpersist()
         maps[ntype] = spark.read.parquet(fmt.node_map_path(root, ntype))
@@ -133,19 +134,21 @@ def _number(nodes: DataFrame, assigned: DataFrame, num_parts: int, labelled: boo
 def _edges(df: DataFrame, src_map: DataFrame, dst_map: DataFrame, num_parts: int):
     """Edges with gids and the part owning their dst; per-part counts and edges crossing parts."""
     src = src_map.select(F.col("nid").alias("src"), F.col("gid").alias("src_gid"),
-                         F.col("part").alias("src_part"))
+                         F.col("part").alias("__gm_src_part"))
     dst = dst_map.select(F.col("nid").alias("dst"), F.col("gid").alias("dst_gid"), "part")
     joined = df.join(src, "src").join(dst, "dst").persist()
     rows = joined.groupBy("part").agg(
         F.count(F.lit(1)).alias("n"),
-        F.sum(F.when(F.col("src_part") != F.col("part"), 1).otherwise(0)).alias("cut")).collect()
+        F.sum(F.when(F.col("__gm_src_part") != F.col("part"), 1).otherwise(0)).alias("cut")
+    ).collect()
     counts = [0] * num_parts
     crossing = 0
     for row in rows:
         counts[row.part] = int(row.n)
         crossing += int(row.cut)
     features = [c for c in df.columns if c not in ("src", "dst", "eid")]
-    return joined.select("src_gid", "dst_gid", "eid", *features, "part"), counts, crossing
+    return (joined.select("src_gid", "dst_gid", "eid", *[F.col(quote(c)) for c in features],
+                          "part"), counts, crossing)
 
 
 def _write_per_part(spark: SparkSession, fs: HadoopFS, df: DataFrame, root: str, kind: str,

@@ -100,7 +100,11 @@ def run(cfg: JobConfig) -> dict:
     rt = Runtime(graph, task, sampler, stores, ex, device)
     if cfg.mode == "train":
         return Trainer(cfg, rt, model).fit()
-    checkpoint.load_model(cfg.output.model_dir, model)
+    saved = checkpoint.load_model(cfg.output.model_dir, model)
+    if saved.get("classes") != task.classes:
+        raise InputError(f"{cfg.output.model_dir}: the model was trained for classes "
+                         f"{saved.get('classes')}, the graph in {cfg.data.parts} has "
+                         f"{task.classes}; retrain on this graph")
     return predict(cfg, rt, model)
 
 

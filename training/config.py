@@ -200,6 +200,8 @@ def _cross_check(c: JobConfig, problems: Problems) -> None:
     for loc, value in positive.items():
         if _int(value) is not None and value < 1:
             problems.add(loc, f"must be at least 1, found {value}")
+    if _int(t.patience) is not None and t.patience < 0:
+        problems.add("train.patience", f"must be 0 (never stop early) or more, found {t.patience}")
     if isinstance(m.dropout, float) and not 0 <= m.dropout < 1:
         problems.add("model.dropout", f"must be in [0, 1), found {m.dropout}")
     if isinstance(t.lr, float) and t.lr <= 0:

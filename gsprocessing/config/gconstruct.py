@@ -30,7 +30,9 @@ FEATURE_KEYS = {"feature_col", "feature_name", "out_dtype", "transform"}
 LABEL_KEYS = {"task_type", "label_col", "split_pct", "custom_split_filenames",
               "label_stats_type", "mask_field_names"}
 OUT_DTYPES = {"float16": "float32", "float32": "float32", "float64": "float64"}
-RESERVED_COLUMNS = {"nid", "src", "dst", "eid", *MASK_COLUMNS}
+# Columns the stages add to processed/ and parts/ tables; "__gm_" names are used internally.
+RESERVED_COLUMNS = {"nid", "src", "dst", "eid", "part", "gid", "src_gid", "dst_gid", "orig",
+                    *MASK_COLUMNS}
 NOT_YET = "is not supported yet (GraphMill issue #3 adds it)"
 
 
@@ -141,6 +143,9 @@ def _features(block: dict, where: str, p: Problems) -> Tuple[FeatureSpec, ...]:
             p.add(f"{loc}.feature_name", "is required when feature_col lists several columns")
             continue
         name = name if name is not None else cols[0]
+        if not isinstance(name, str) or not name:
+            p.add(f"{loc}.feature_name", f"must be a non-empty string, found {name!r}")
+            continue
         dtype = f.get("out_dtype", "float32")
         if dtype not in OUT_DTYPES:
             p.add(f"{loc}.out_dtype", f"must be one of {sorted(OUT_DTYPES)}, found {dtype!r}")
@@ -201,13 +206,13 @@ def _check_names(features: Tuple[FeatureSpec, ...], labels: Tuple[LabelSpec, ...
                  where: str, p: Problems) -> None:
     seen: Dict[str, str] = {}
     for f in features:
-        if f.name in RESERVED_COLUMNS:
+        if f.name in RESERVED_COLUMNS or f.name.startswith("__gm_"):
             p.add(f"{f.where}.feature_name", f"'{f.name}' is reserved; choose another name")
         elif f.name in seen:
             p.add(f"{f.where}.feature_name", f"'{f.name}' is already the name of {seen[f.name]}")
         seen[f.name] = f.where
     for lab in labels:
-        if lab.column in seen or lab.column in RESERVED_COLUMNS:
+        if lab.column in seen or lab.column in RESERVED_COLUMNS or lab.column.startswith("__gm_"):
             p.add(f"{lab.where}.label_col", f"'{lab.column}' clashes with a feature or reserved "
                                             "column name; rename the feature")
 

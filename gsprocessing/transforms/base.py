@@ -82,11 +82,21 @@ def column_kind(df: DataFrame, column: str) -> str:
 
 
 def as_double(df: DataFrame, column: str) -> Column:
-    """The column as double; strings that are not numbers become null (see ``bad_number_count``)."""
+    """The column as double. Strings that are not numbers (see ``bad_number_count``), NaN and
+    infinities become null: missing, not poison for min/max/sum."""
+    return finite(_parsed(df, column))
+
+
+def _parsed(df: DataFrame, column: str) -> Column:
     col = F.col(quote(column))
     if column_kind(df, column) == "string":
         return F.trim(col).try_cast("double")
     return col.cast("double")
+
+
+def finite(x: Column) -> Column:
+    """``x`` with NaN and ±infinity replaced by null."""
+    return F.when(~F.isnan(x) & (F.abs(x) != F.lit(float("inf"))), x)
 
 
 def bad_number_count(df: DataFrame, column: str) -> Column:
@@ -94,7 +104,7 @@ def bad_number_count(df: DataFrame, column: str) -> Column:
     if column_kind(df, column) != "string":
         return F.sum(F.lit(0))
     col = F.col(quote(column))
-    bad = col.isNotNull() & (F.trim(col) != "") & as_double(df, column).isNull()
+    bad = col.isNotNull() & (F.trim(col) != "") & _parsed(df, column).isNull()
     return F.sum(F.when(bad, 1).otherwise(0))
 
 
@@ -102,7 +112,7 @@ def raise_bad_numbers(df: DataFrame, column: str, count: int, where: str) -> Non
     """Raise an error that names the column and shows a few of the values that are not numbers."""
     col = F.col(quote(column))
     examples = [r[0] for r in df.where(col.isNotNull() & (F.trim(col) != "")
-                                       & as_double(df, column).isNull())
+                                       & _parsed(df, column).isNull())
                 .select(col).limit(5).collect()]
     raise InputError(f"{where}: column '{column}' has {count} value(s) that are not numbers, "
                      f"e.g. {examples}; fix the data or use a categorical transform")

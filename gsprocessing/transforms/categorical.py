@@ -33,8 +33,8 @@ class CategoricalState(State):
 
 def sort_values(values: List[str]) -> List[str]:
     """Integers in numeric order when every value is an integer, else plain string order."""
-    try:
-        return sorted(values, key=int)
+    try:  # ties ("1", "01") broken by the string, so the order never depends on Spark's
+        return sorted(values, key=lambda v: (int(v), v))
     except ValueError:
         return sorted(values)
 

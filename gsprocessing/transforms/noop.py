@@ -16,8 +16,8 @@ from pyspark.sql import functions as F
 
 from graphmill.errors import InputError
 from gsprocessing.transforms.base import (
-    State, Transform, as_double, bad_number_count, column_kind, quote, raise_bad_numbers,
-    split_pattern,
+    State, Transform, as_double, bad_number_count, column_kind, finite, quote,
+    raise_bad_numbers, split_pattern,
 )
 
 
@@ -43,10 +43,10 @@ class NoOp(Transform):
         kind = column_kind(df, column)
         col = F.col(quote(column))
         if kind == "array":
-            return col.cast("array<double>")
+            return F.transform(col.cast("array<double>"), finite)
         if kind == "string" and self.separator is not None:
             parts = F.split(F.trim(col), split_pattern(self.separator))
-            return F.transform(parts, lambda s: F.trim(s).try_cast("double"))
+            return F.transform(parts, lambda s: finite(F.trim(s).try_cast("double")))
         if kind in ("string", "numeric"):
             return None
         raise TypeError(f"column '{column}' has type {df.schema[column].dataType.simpleString()}"
@@ -72,7 +72,7 @@ class NoOp(Transform):
             raise_bad_numbers(df, column, stats["bad"], where)
         if stats["bad"]:
             raise InputError(f"{where}: column '{column}' has {stats['bad']} element(s) that are "
-                             f"not numbers after splitting on {self.separator!r}; fix the data")
+                             "not numbers (or are NaN/infinite) in its vectors; fix the data")
         missing = stats["rows"] - stats["present"]
         if missing:
             raise InputError(f"{where}: column '{column}' has {missing} missing value(s); no-op "

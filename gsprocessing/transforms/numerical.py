@@ -81,6 +81,11 @@ class MaxMinNorm(_Numeric):
                  min_bound: Optional[float] = None, max_val: Optional[float] = None,
                  min_val: Optional[float] = None) -> None:
         super().__init__(imputer)
+        for name, value in (("max_bound", max_bound), ("min_bound", min_bound),
+                            ("max_val", max_val), ("min_val", min_val)):
+            if value is not None and (isinstance(value, bool) or
+                                      not isinstance(value, (int, float))):
+                raise ValueError(f"{name} must be a number, got {value!r}")
         if max_bound is not None and min_bound is not None and max_bound < min_bound:
             raise ValueError(f"max_bound ({max_bound}) is below min_bound ({min_bound})")
         self.max_bound, self.min_bound = max_bound, min_bound

@@ -166,3 +166,38 @@ def test_unknown_dangling_policy(spark, tmp_path):
     with pytest.raises(InputError, match=r"dangling-endpoint policy must be one of \('error', "
                                          r"'drop'\), got 'add'"):
         run(spark, tmp_path, dangling="add")
+
+
+def test_user_columns_named_like_internal_ones(spark, tmp_path):
+    """Edge tables with columns called src/dst/count, a multi-line quoted field, a dotted name."""
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "n.csv").write_text('count,"a.b",note\nx,1,"two\nlines"\ny,2,plain\nz,3,\n')
+    (data / "e.csv").write_text("src,dst,eid\nx,y,7\ny,z,8\n")
+    config = tmp_path / "g.json"
+    config.write_text(json.dumps({
+        "nodes": [{"node_type": "n", "format": {"name": "csv"}, "files": ["n.csv"],
+                   "node_id_col": "count", "features": [{"feature_col": "a.b"}]}],
+        "edges": [{"relation": ["n", "to", "n"], "format": {"name": "csv"}, "files": ["e.csv"],
+                   "source_id_col": "src", "dest_id_col": "dst",
+                   "features": [{"feature_col": "eid", "feature_name": "weight"}]}]}))
+    out = run(spark, tmp_path, config=config, prefix=data)
+    nodes = read_parquet(out / "nodes/n").sort_by("nid").to_pydict()
+    assert nodes["a.b"] == [[1.0], [2.0], [3.0]]  # three rows: the line break stayed inside
+    edges = read_parquet(out / "edges/n__to__n").sort_by("eid").to_pydict()
+    assert (edges["src"], edges["dst"], edges["weight"]) == ([0, 1], [1, 2], [[7.0], [8.0]])
+
+
+def test_label_without_values(spark, tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(TINY, data)
+    text = (TINY / "items.csv").read_text().splitlines()
+    (data / "items.csv").write_text("\n".join(
+        [text[0]] + [",".join(line.split(",")[:-1]) + "," for line in text[1:4]]) + "\n")
+
+    def edit(raw):
+        raw["nodes"][1]["files"] = ["items.csv"]
+    with pytest.raises(InputError, match=r"nodes\[1\].labels\[0\]: label column 'label' has no "
+                                         r"values"):
+        run(spark, tmp_path, config=edited_config(tmp_path, edit), prefix=data,
+            dangling="drop")

@@ -99,7 +99,8 @@ def test_noop_scalars_strings_and_arrays(spark):
     ([("a", "1|2"), ("b", "3")], "no-op", {"separator": "|"},
      r"column 'v' has vectors of different lengths \(1 to 2\)"),
     ([("a", "1"), ("b", None)], "no-op", {}, r"column 'v' has 1 missing value\(s\); no-op"),
-    ([("a", "1|x"), ("b", "3|4")], "no-op", {"separator": "|"}, r"not numbers after splitting"),
+    ([("a", "1|x"), ("b", "3|4")], "no-op", {"separator": "|"},
+     r"element\(s\) that are not numbers \(or are NaN/infinite\) in its vectors"),
 ])
 def test_bad_values_are_named(spark, rows, transform, params, message):
     df = spark.createDataFrame(rows, "k string, v string")
@@ -141,3 +142,23 @@ def test_saved_state_reapplies_identically_to_new_rows(spark, table, spec):
     again = values(new, [restored])
     assert again["a"] == old_values["a"]  # a row seen before gets exactly its first value
     assert all(len(v[0]) == fitted.dim for v in again.values())
+
+
+def test_nan_and_infinity_count_as_missing(spark):
+    df = spark.createDataFrame([("a", 1.0), ("b", float("nan")), ("c", 3.0),
+                                ("d", float("inf"))], "k string, v double")
+    fitted = fit_features(df, [feature("v", ["v"], "max_min_norm")])
+    got = values(df, fitted)
+    assert [got[k][0][0] for k in "abcd"] == [0.0, 0.5, 1.0, 0.5]
+    assert fitted[0].states[0].missing == 2
+
+
+def test_non_numeric_bounds_are_rejected():
+    with pytest.raises(ValueError, match="max_bound must be a number, got '100'"):
+        make_transform("max_min_norm", {"max_bound": "100"})
+
+
+def test_category_order_is_total(spark):
+    df = spark.createDataFrame([("a", "01"), ("b", "1"), ("c", "2")], "k string, v string")
+    assert fit_features(df, [feature("v", ["v"], "to_categorical")])[0].states[0].categories \
+        == ["01", "1", "2"]
