@@ -8,6 +8,9 @@ PIP := $(PY) -m pip
 
 $(VENV)/.installed: pyproject.toml
 	@command -v java >/dev/null || { echo "PySpark needs Java 17: e.g. apt-get install openjdk-17-jre-headless"; exit 1; }
+	@$(PYTHON) -c 'import sys, ensurepip; assert sys.version_info >= (3, 10)' 2>/dev/null || { \
+	  echo "$(PYTHON) must be Python >= 3.10 with venv/ensurepip (Debian: apt-get install python3-venv);"; \
+	  echo "choose another with: make PYTHON=/path/to/python3 ..."; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --upgrade pip
 	$(PIP) install torch==2.13.0        # first: the CPU build; the project then accepts it
