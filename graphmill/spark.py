@@ -8,7 +8,8 @@ import os
 import sys
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
-from pyspark.sql import Column, DataFrame
+from pyspark import SparkConf
+from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from graphmill.errors import GraphMillError
@@ -45,9 +46,6 @@ def make_spark(app_name: str, conf: Optional[Dict[str, str]] = None):
 
     User settings in ``conf`` win over every default.
     """
-    from pyspark import SparkConf
-    from pyspark.sql import SparkSession
-
     active = SparkSession.getActiveSession()
     if active is not None:  # e.g. a test's session, or an embedding application's
         for key, value in (conf or {}).items():

@@ -70,6 +70,13 @@ def process(spark: SparkSession, spec: GraphSpec, options: ProcessOptions) -> ou
     if options.dangling not in DANGLING_POLICIES:
         raise InputError(f"dangling-endpoint policy must be one of {DANGLING_POLICIES}, "
                          f"got {options.dangling!r}")
+    if options.add_reverse_edges:
+        taken = {e.name for e in spec.edges}
+        for e in spec.edges:
+            rev = etype_name((e.dst_type, e.relation + REVERSE_SUFFIX, e.src_type))
+            if rev in taken:
+                raise InputError(f"{e.where}: --add-reverse-edges would add {rev}, which the "
+                                 "config already defines; rename that relation")
     fs = HadoopFS(spark)
     staged = StagedOutput(fs, options.output, options.overwrite)
     staged.check()

@@ -80,8 +80,7 @@ def _write(spark: SparkSession, fs: HadoopFS, manifest: processed.Manifest, inpu
             train_counts[ntype] = train
         node_metas[ntype] = fmt.NodeTypeMeta(
             count=info.count, offsets=offsets, id_dtype=info.id_dtype,
-            features={k: {"dim": v.dim, "dtype": v.dtype} for k, v in info.features.items()},
-            label=info.label)
+            features=_dims(info.features), label=info.label)
         log.info("nodes/%s: %d nodes in %d parts (%.1f s)", ntype, info.count, num_parts,
                  time.time() - t0)
     edge_metas: Dict[str, fmt.EdgeTypeMeta] = {}
@@ -95,7 +94,7 @@ def _write(spark: SparkSession, fs: HadoopFS, manifest: processed.Manifest, inpu
         edge_metas[name] = fmt.EdgeTypeMeta(
             src_type=info.src_type, relation=info.relation, dst_type=info.dst_type,
             count=info.count, part_counts=counts, reverse_of=info.reverse_of,
-            features={k: {"dim": v.dim, "dtype": v.dtype} for k, v in info.features.items()})
+            features=_dims(info.features))
         log.info("edges/%s: %d edges, %d cross parts (%.1f s)", name, info.count, crossing,
                  time.time() - t0)
     fs.delete(f"{root}/{STAGING}")
@@ -183,6 +182,10 @@ def _quality(nodes: Dict[str, fmt.NodeTypeMeta], edges: Dict[str, fmt.EdgeTypeMe
         "edge_balance": {e: balance(m.part_counts) for e, m in edges.items()},
         "train_balance": {t: balance(c) for t, c in train.items()},
     }
+
+
+def _dims(features: Dict[str, processed.FeatureInfo]) -> Dict[str, Dict]:
+    return {k: {"dim": v.dim, "dtype": v.dtype} for k, v in features.items()}
 
 
 def _diff(offsets: List[int]):

@@ -201,3 +201,15 @@ def test_label_without_values(spark, tmp_path):
                                          r"values"):
         run(spark, tmp_path, config=edited_config(tmp_path, edit), prefix=data,
             dangling="drop")
+
+
+def test_reverse_edge_type_that_already_exists(spark, tmp_path):
+    def edit(raw):
+        extra = dict(raw["edges"][0], relation=["item", "bought-rev", "user"],
+                     source_id_col="item_id", dest_id_col="user_id")
+        extra.pop("features")
+        raw["edges"].append(extra)
+    with pytest.raises(InputError, match=r"edges\[0\]: --add-reverse-edges would add "
+                                         r"item__bought-rev__user, which the config already "
+                                         r"defines"):
+        run(spark, tmp_path, config=edited_config(tmp_path, edit), add_reverse_edges=True)

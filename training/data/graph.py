@@ -122,13 +122,13 @@ class LocalGraph:
         masks = {s: torch.zeros(n, dtype=torch.bool) for s in ("train", "val", "test")}
         for k in self.parts:
             table = parts.read_part_nodes(root, k, ntype)
-            gids = torch.from_numpy(table.column("gid").to_numpy().astype(np.int64))
+            gids = _longs(table, "gid")
             rows = self.local_index(ntype, gids)
             if x is not None:
                 x[rows] = torch.from_numpy(np.concatenate(
                     [parts.vectors(table, f, dims[f]) for f in names], axis=1))
             if y is not None:
-                y[rows] = torch.from_numpy(table.column(label).to_numpy().astype(np.int64))
+                y[rows] = _longs(table, label)
                 for s in masks:
                     masks[s][rows] = torch.from_numpy(
                         table.column(f"{s}_mask").to_numpy(zero_copy_only=False))
@@ -142,9 +142,9 @@ class LocalGraph:
         dst_gid, src, eid = [], [], []
         for k in self.parts:
             table = parts.read_part_edges(root, k, name, columns=["src_gid", "dst_gid", "eid"])
-            dst_gid.append(torch.from_numpy(table.column("dst_gid").to_numpy().astype(np.int64)))
-            src.append(torch.from_numpy(table.column("src_gid").to_numpy().astype(np.int64)))
-            eid.append(torch.from_numpy(table.column("eid").to_numpy().astype(np.int64)))
+            dst_gid.append(_longs(table, "dst_gid"))
+            src.append(_longs(table, "src_gid"))
+            eid.append(_longs(table, "eid"))
         empty = torch.zeros(0, dtype=torch.long)
         return tuple(torch.cat(t) if t else empty for t in (dst_gid, src, eid))
 
@@ -158,3 +158,7 @@ class LocalGraph:
         indptr = torch.zeros(counts.numel() + 1, dtype=torch.long)
         indptr[1:] = torch.cumsum(counts, 0)
         return CSC(indptr=indptr, src=src[order], eid=eid[order])
+
+
+def _longs(table, column: str) -> torch.Tensor:
+    return torch.from_numpy(table.column(column).to_numpy().astype(np.int64))

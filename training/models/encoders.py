@@ -12,12 +12,14 @@ from typing import Dict
 import torch
 from torch import nn
 
+from training.models.naming import module_keys
+
 
 class NodeEncoder(nn.Module):
     def __init__(self, in_dims: Dict[str, int], hidden: int) -> None:
         super().__init__()
         self.types = sorted(in_dims)
-        self.key = {t: f"t{i}" for i, t in enumerate(self.types)}  # ModuleDict-safe names
+        self.key = module_keys(self.types)
         self.proj = nn.ModuleDict({self.key[t]: nn.Linear(d, hidden)
                                    for t, d in in_dims.items() if d > 0})
         self.type_emb = nn.ParameterDict({self.key[t]: nn.Parameter(torch.randn(hidden) * 0.1)

@@ -14,6 +14,8 @@ from torch import nn
 from torch_geometric.nn import HeteroConv
 from torch_geometric.utils import trim_to_layer
 
+from training.models.naming import module_keys
+
 EdgeType = Tuple[str, str, str]
 
 
@@ -29,10 +31,11 @@ class HeteroStack(nn.Module):
                  num_layers: int, dropout: float) -> None:
         super().__init__()
         self.node_types = node_types
+        self.num_layers = num_layers
         self.layers = nn.ModuleList(
             HeteroConv({e: self.conv(hidden) for e in edge_types}, aggr=self.aggr)
-            for _ in range(num_layers))
-        self.key = {t: f"t{i}" for i, t in enumerate(node_types)}
+            for _ in range(num_layers)) if self.uses_edges else None
+        self.key = module_keys(node_types)
         self.self_loops = nn.ModuleList(
             nn.ModuleDict({self.key[t]: nn.Linear(hidden, hidden) for t in node_types})
             for _ in range(num_layers)) if self.self_loop else None
@@ -45,12 +48,13 @@ class HeteroStack(nn.Module):
                 num_sampled_nodes: Optional[Dict[str, List[int]]] = None,
                 num_sampled_edges: Optional[Dict[EdgeType, List[int]]] = None,
                 ) -> Dict[str, torch.Tensor]:
-        last = len(self.layers) - 1
-        for i, layer in enumerate(self.layers):
-            if num_sampled_nodes is not None and num_sampled_edges is not None:
+        last = self.num_layers - 1
+        trim = self.uses_edges and num_sampled_nodes is not None and num_sampled_edges is not None
+        for i in range(self.num_layers):
+            if trim:
                 h, edge_index, _ = trim_to_layer(i, num_sampled_nodes, num_sampled_edges, h,
                                                  edge_index)
-            out = layer(h, edge_index)
+            out = self.layers[i](h, edge_index) if self.layers is not None else {}
             new = {}
             for t, v in h.items():
                 msg = out.get(t)
