@@ -8,15 +8,18 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
-from typing import List, Optional
+from typing import Any, Dict, List, Optional
 
 from graphmill.cli import run_main, setup_logging
-from graphmill.errors import InputError
+from graphmill.errors import ConfigError, InputError
+from graphmill.hadoopfs import HadoopFS
 from graphmill.spark import make_spark, parse_conf
 from gsprocessing.config import parse_graph_config
-from gsprocessing.pipeline import DANGLING_POLICIES, ProcessOptions, process
+from gsprocessing import output as out
+from gsprocessing.pipeline import DANGLING_POLICIES, DUPLICATE_POLICIES, ProcessOptions, process
 
 log = logging.getLogger("gsprocessing")
 
@@ -25,14 +28,23 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="gm-process", description=__doc__.split("\n\n")[0].strip()
                                 or "Turn input tables into a processed graph.")
     p.add_argument("--config", required=True,
-                   help="graph config (GraphStorm GConstruct JSON); local path or URI")
+                   help="graph config: GraphStorm GConstruct or GSProcessing JSON, or GraphMill "
+                        "YAML (version: graphmill-v1); local path or URI")
     p.add_argument("--input-prefix", required=True,
                    help="directory or URI (s3://, gs://, hdfs://) the config's file paths are under")
     p.add_argument("--output", required=True, help="output directory or URI (processed/)")
     p.add_argument("--seed", type=int, default=42, help="seed of the train/val/test split")
     p.add_argument("--dangling", choices=DANGLING_POLICIES, default="error",
-                   help="edges whose endpoint is not in its node table: fail (error, default) "
-                        "or drop them and count them in report.json")
+                   help="edges whose endpoint is not in its node table: fail (error, default), "
+                        "drop them, or add the missing ids as nodes; counted in report.json")
+    p.add_argument("--duplicates", choices=DUPLICATE_POLICIES, default="error",
+                   help="a node id listed twice in its node table: fail (error, default) or "
+                        "keep the first row (file-name order, then row order); counted")
+    p.add_argument("--transforms-from", metavar="TRANSFORMS_JSON",
+                   help="re-apply the fitted transforms (and label classes) of an earlier run "
+                        "instead of fitting them: rows seen before get the same values")
+    p.add_argument("--strict", action="store_true",
+                   help="treat config warnings (e.g. a node type with no edges) as errors")
     p.add_argument("--add-reverse-edges", action="store_true",
                    help="also write every edge type reversed, as (dst, <rel>-rev, src)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output")
@@ -53,6 +65,50 @@ def _read_config(path: str, spark=None) -> str:
         raise InputError(f"{path}: cannot read the config: {err.strerror}") from None
 
 
+def _checked(spec, args):
+    if args.strict and spec.warnings:
+        raise ConfigError(args.config, [f"{w} (--strict)" for w in spec.warnings])
+    return spec
+
+
+def summary(path: str, manifest: out.Manifest, report: Dict[str, Any]) -> List[str]:
+    """The printed summary: counts per type, then every data-quality finding of report.json."""
+    lines = [f"gm-process: wrote {path} in {manifest.timings.get('total_s')} s"]
+    for kind, infos in (("nodes", manifest.node_types), ("edges", manifest.edge_types)):
+        for name, info in infos.items():
+            rep = report[kind].get(name, {})
+            feats = ", ".join(f"{k}[{v.dim}]" for k, v in info.features.items()) or "-"
+            lines.append(f"  {kind}/{name}: {info.count} written of {rep.get('rows_read', '-')} "
+                         f"rows read; features {feats}")
+            lines.extend(f"      {line}" for line in _findings(rep, info))
+    lines.extend(f"  warning: {w}" for w in report.get("warnings", []))
+    return lines
+
+
+def _findings(rep: Dict[str, Any], info) -> List[str]:
+    found = [f"{f}: {n} rows" for f, n in rep.get("rows_per_file", {}).items()
+             if len(rep.get("rows_per_file", {})) > 1]
+    if rep.get("nulls"):
+        found.append("missing values: " + ", ".join(f"{c} {n}" for c, n in rep["nulls"].items()))
+    if rep.get("null_ids_dropped"):
+        found.append(f"rows without an id dropped: {rep['null_ids_dropped']}")
+    if rep.get("duplicate_ids"):
+        d = rep["duplicate_ids"]
+        found.append(f"duplicate ids: {d['ids']} ({d['rows_dropped']} rows dropped), e.g. "
+                     f"{d['examples']}")
+    for end, d in rep.get("dangling", {}).items():
+        found.append(f"dangling {end} endpoints dropped: {d['count']}, e.g. {d['examples']}")
+    if rep.get("nodes_added"):
+        found.append(f"nodes added from edge endpoints: {rep['nodes_added']}")
+    for f, n in rep.get("categories_capped", {}).items():
+        found.append(f"feature {f}: {n} categories folded into OTHER (cap)")
+    for label in info.labels:
+        s = label["split"]
+        found.append(f"label {label['column'] or label['task']}: train {s['train']}, val "
+                     f"{s['val']}, test {s['test']}, unlabeled {s['unlabeled']}")
+    return found
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     setup_logging(args.log_level)
@@ -61,19 +117,19 @@ def main(argv: Optional[List[str]] = None) -> int:
         conf = parse_conf(args.spark_conf)
         spec = None
         if "://" not in args.config:  # check a local config before paying for Spark's start
-            spec = parse_graph_config(_read_config(args.config), args.config)
+            spec = _checked(parse_graph_config(_read_config(args.config), args.config), args)
         spark = make_spark("graphmill-gsprocessing", conf)
         if spec is None:
-            spec = parse_graph_config(_read_config(args.config, spark), args.config)
+            spec = _checked(parse_graph_config(_read_config(args.config, spark), args.config),
+                            args)
         options = ProcessOptions(input_prefix=args.input_prefix, output=args.output,
                                  seed=args.seed, dangling=args.dangling,
+                                 duplicates=args.duplicates,
                                  add_reverse_edges=args.add_reverse_edges,
-                                 overwrite=args.overwrite)
+                                 overwrite=args.overwrite, transforms_from=args.transforms_from)
         manifest = process(spark, spec, options)
-        nodes = ", ".join(f"{k} {v.count}" for k, v in manifest.node_types.items())
-        edges = ", ".join(f"{k} {v.count}" for k, v in manifest.edge_types.items())
-        print(f"gm-process: wrote {args.output} in {manifest.timings.get('total_s')} s; "
-              f"nodes: {nodes}; edges: {edges}")
+        report = json.loads(HadoopFS(spark).read_text(f"{args.output}/{out.REPORT}"))
+        print("\n".join(summary(args.output, manifest, report)))
         return 0
 
     return run_main(body, "gm-process")

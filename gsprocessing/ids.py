@@ -8,13 +8,12 @@ plus one small collect of per-partition counts (:func:`graphmill.spark.dense_ind
 
 from __future__ import annotations
 
-from typing import Dict, List, Sequence, Tuple, Union
+from typing import Dict, List, Sequence, Tuple
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from graphmill.errors import InputError
 from graphmill.spark import dense_index
 from gsprocessing.transforms.base import quote
 
@@ -35,18 +34,6 @@ def clean_ids(col: Column, dtype: T.DataType) -> Column:
     if isinstance(dtype, T.StringType):
         return F.when(cast == "", F.lit(None)).otherwise(cast)
     return cast
-
-
-def check_unique_ids(df: DataFrame, id_col: str, where: str) -> None:
-    """Raise if an id occurs more than once, with a few examples and the total count."""
-    dups = (df.groupBy(quote(id_col)).agg(F.count(F.lit(1)).alias("__gm_n"))
-            .where(F.col("__gm_n") > 1))
-    examples = dups.limit(5).collect()
-    if examples:
-        total = dups.count()
-        shown = ", ".join(f"{r[0]!r} ({r['__gm_n']} rows)" for r in examples)
-        raise InputError(f"{where}: column '{id_col}' has {total} duplicate id(s), e.g. {shown}; "
-                         "each node must appear once in its node table")
 
 
 def number_nodes(df: DataFrame, id_col: str) -> Tuple[DataFrame, int]:

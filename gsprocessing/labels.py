@@ -1,86 +1,227 @@
-"""Labels and train/val/test splits.
+"""Labels and train/val/test splits, for node and edge tables alike.
 
-Classification labels are mapped to 0..C-1 in the sorted order of their distinct values (numbers
-in numeric order when all are integers); a missing label becomes -1 and its row is in no mask.
+Label values (``LabelState`` records them in the manifest):
 
-The split is exact and seeded: the labelled rows are ordered by ``xxhash64(seed, nid)`` (ties by
-nid) and the first ``round(n * train)`` are train, the next ``round(n * (train + val))`` - that
-are val, and so on. The result depends only on the seed and the set of labelled nids.
+- classification: when every present value is a non-negative integer, the integers are kept as
+  given (class index = value, ``num_classes`` = max + 1, as GraphStorm does); otherwise the
+  distinct values are sorted (as strings) and numbered 0..C-1. A missing value becomes -1.
+- multi-label classification (``separator``): the distinct tokens, sorted the same way, and a
+  multi-hot ``array<float>`` per row; a row with no token is missing (null).
+- regression: the value as a double; a value that is not a number is an error; missing is null.
+  Mean, std, min and max go to the manifest.
+- link_prediction: no label column; every edge is labelled (masks only).
+
+Splits are exact and seeded: the labelled rows are ordered by ``xxhash64(seed, key)`` (ties by
+the key: nid for nodes, eid for edges) and the first ``round(n * train)`` are train, the next
+``round(n * (train + val)) - train`` are val, and so on; the result depends only on the seed and
+the set of labelled keys. Custom splits list the original ids (nodes) or (src, dst) pairs
+(edges) of each split in Parquet, CSV or JSON-lines files; an id listed in two splits is an
+error (overlapping splits leak test data into training); ids that are not in the table are
+counted. Rows with a missing label are in no mask, whatever the split.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Dict, List
+from dataclasses import asdict, dataclass, field
+from typing import Dict, List, Optional, Sequence
 
-from pyspark.sql import DataFrame
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from graphmill.errors import InputError
-from gsprocessing.config.schema import MASK_COLUMNS, LabelSpec
-from gsprocessing.ids import dense_index
-from gsprocessing.transforms.base import quote
+from graphmill.spark import dense_index
+from gsprocessing.config.schema import LabelSpec
+from gsprocessing.transforms.base import (
+    as_double, bad_number_count, finite, quote, raise_bad_numbers, split_pattern,
+)
 from gsprocessing.transforms.categorical import sort_values
+
+SPLIT_COLUMN = "__gm_split"  # 0 train, 1 val, 2 test: the custom split of a row, from its files
 
 
 @dataclass
 class LabelState:
-    """Fitted label: the class names in index order and the split sizes."""
+    """A fitted label: what its values mean and how its rows were split."""
 
     column: str
     task: str
-    classes: List[str]
-    split: Dict[str, int] = field(default_factory=dict)  # train/val/test/unlabeled row counts
+    masks: List[str]
+    classes: List[str] = field(default_factory=list)     # classification: index i ↔ classes[i]
+    multilabel: bool = False
+    separator: Optional[str] = None
+    kept_as_given: bool = False                          # integer classes used as indices
     class_counts: Dict[str, int] = field(default_factory=dict)
+    stats: Dict[str, float] = field(default_factory=dict)  # regression: mean, std, min, max
+    stats_type: Optional[str] = None
+    split: Dict[str, int] = field(default_factory=dict)  # train/val/test/unlabeled rows
+    split_source: str = "random"                         # random | custom
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.classes)
 
     def to_dict(self) -> dict:
-        return {"column": self.column, "task": self.task, "num_classes": len(self.classes),
-                "classes": self.classes, "split": self.split, "class_counts": self.class_counts}
+        d = asdict(self)
+        d["num_classes"] = self.num_classes
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "LabelState":
+        return cls(**{k: v for k, v in d.items() if k != "num_classes"})
 
 
-def _as_label(column: str) -> "F.Column":
+def _as_text(column: str) -> Column:
     value = F.trim(F.col(quote(column)).cast("string"))
     return F.when(value == "", F.lit(None)).otherwise(value)
 
 
+def _tokens(column: str, separator: str) -> Column:
+    parts = F.transform(F.split(_as_text(column), split_pattern(separator)), lambda t: F.trim(t))
+    return F.array_distinct(F.filter(parts, lambda t: t.isNotNull() & (t != "")))
+
+
 def fit_label(df: DataFrame, spec: LabelSpec) -> LabelState:
-    """Class names (sorted) and per-class counts, in one job."""
-    rows = (df.groupBy(_as_label(spec.column).alias("v")).count().collect())
-    counts = {r.v: int(r["count"]) for r in rows if r.v is not None}
+    """The label's meaning (classes, or regression statistics) from ``df``, in one job."""
+    state = LabelState(column=spec.column, task=spec.task, masks=list(spec.masks),
+                       separator=spec.separator, multilabel=spec.separator is not None,
+                       stats_type=spec.stats)
+    if spec.task == "link_prediction":
+        return state
+    if spec.task == "regression":
+        x = as_double(df, spec.column)
+        row = df.agg(F.count(x).alias("n"), F.avg(x).alias("mean"), F.stddev_pop(x).alias("std"),
+                     F.min(x).alias("min"), F.max(x).alias("max"),
+                     bad_number_count(df, spec.column).alias("bad")).first()
+        if row.bad:
+            raise_bad_numbers(df, spec.column, row.bad, f"{spec.where} (regression label)")
+        if not row.n:
+            raise InputError(f"{spec.where}: label column '{spec.column}' has no values")
+        state.stats = {k: float(row[k]) for k in ("mean", "std", "min", "max")}
+        return state
+    values = (F.explode(_tokens(spec.column, spec.separator)) if spec.separator
+              else _as_text(spec.column))
+    rows = df.select(values.alias("v")).where(F.col("v").isNotNull()).groupBy("v").count() \
+        .collect()
+    counts = {r.v: int(r["count"]) for r in rows}
     if not counts:
         raise InputError(f"{spec.where}: label column '{spec.column}' has no values")
-    classes = sort_values(list(counts))
-    total = sum(counts.values())
+    if all(v.isdigit() and len(v) < 10 for v in counts):
+        state.kept_as_given = True
+        state.classes = [str(i) for i in range(max(int(v) for v in counts) + 1)]
+        counts = {str(int(v)): c for v, c in counts.items()}  # "007" is class 7
+    else:
+        state.classes = sort_values(list(counts))
+    state.class_counts = {c: counts[c] for c in state.classes if c in counts}
+    return state
+
+
+def label_column(state: LabelState) -> Optional[Column]:
+    """The encoded label (see the module docstring), or None for link prediction."""
+    if state.task == "link_prediction":
+        return None
+    if state.task == "regression":
+        return finite(F.trim(F.col(quote(state.column)).cast("string")).try_cast("double"))
+    lookup = F.create_map(*[x for i, c in enumerate(state.classes) for x in (F.lit(c), F.lit(i))])
+
+    def index(token: Column) -> Column:
+        # Unknown values (only possible when a saved state is re-applied) are missing.
+        value = (F.when(token.rlike("^[0-9]{1,9}$"), token.cast("int")) if state.kept_as_given
+                 else lookup[token])
+        return F.when(value < len(state.classes), value)
+
+    if not state.multilabel:
+        return F.coalesce(index(_as_text(state.column)), F.lit(-1)).cast("long")
+    # Multi-hot: 1.0 at the index of every known token; no known token → missing (null).
+    idx = F.filter(F.transform(_tokens(state.column, state.separator), index),
+                   lambda i: i.isNotNull())
+    hot = F.transform(F.sequence(F.lit(0), F.lit(len(state.classes) - 1)),
+                      lambda j: F.when(F.array_contains(idx, j), 1.0).otherwise(0.0))
+    return F.when(F.size(idx) > 0, hot.cast("array<float>"))
+
+
+def present(state: LabelState, out: str) -> Column:
+    """Rows that carry the label (link prediction: all)."""
+    if state.task == "link_prediction":
+        return F.lit(True)
+    if state.task == "classification" and not state.multilabel:
+        return F.col(out) >= 0
+    return F.col(out).isNotNull()
+
+
+def apply_label(df: DataFrame, state: LabelState, spec: LabelSpec, seed: int, key: str,
+                out: str) -> DataFrame:
+    """``df`` with the encoded label in ``out`` (unless link prediction) and the three masks.
+
+    ``key`` is the row key (nid or eid); a custom split needs ``SPLIT_COLUMN`` in ``df``
+    (see :func:`custom_split_table`). Fills ``state.split`` with the row counts.
+    """
+    encoded = label_column(state)
+    flag = "__gm_has"
+    if encoded is not None:
+        df = df.withColumn(out, encoded)
+    df = df.withColumn(flag, present(state, out))
+    if spec.custom_split is not None:
+        which = F.col(SPLIT_COLUMN)
+        conds = [F.col(flag) & (which == i) for i in range(3)]
+        state.split_source = "custom"
+        for name, cond in zip(state.masks, conds):
+            df = df.withColumn(name, F.coalesce(cond, F.lit(False)))
+        counts = df.agg(*[F.sum(F.col(m).cast("int")).alias(m) for m in state.masks],
+                        F.sum((~F.col(flag)).cast("int")).alias("u")).first()
+        state.split = {s: int(counts[m] or 0) for s, m in zip(("train", "val", "test"),
+                                                               state.masks)}
+        state.split["unlabeled"] = int(counts["u"] or 0)
+        return df.drop(flag, SPLIT_COLUMN)
+    ranked, rows = dense_index(df, [(~F.col(flag)).cast("int"),
+                                    F.xxhash64(F.lit(seed), F.col(key)), F.col(key)], "__gm_pos")
+    total = ranked.where(F.col(flag)).count()
     tr, va, te = spec.split
     n_train = round(total * tr)
     n_val = min(round(total * (tr + va)), total) - n_train
     n_test = min(round(total * (tr + va + te)), total) - n_train - n_val
-    unlabeled = sum(int(r["count"]) for r in rows if r.v is None)
-    return LabelState(column=spec.column, task=spec.task, classes=classes,
-                      split={"train": n_train, "val": n_val, "test": n_test,
-                             "unlabeled": unlabeled},
-                      class_counts={c: counts[c] for c in classes})
+    bounds = (0, n_train, n_train + n_val, n_train + n_val + n_test)
+    pos, has = F.col("__gm_pos"), F.col(flag)
+    for i, name in enumerate(state.masks):
+        ranked = ranked.withColumn(name, has & (pos >= bounds[i]) & (pos < bounds[i + 1]))
+    state.split = {"train": n_train, "val": n_val, "test": n_test, "unlabeled": rows - total}
+    return ranked.drop("__gm_pos", flag)
 
 
-def apply_label(df: DataFrame, state: LabelState, seed: int, key: str) -> DataFrame:
-    """Replace the label column by its class index and add the three mask columns.
+def custom_split_table(spark, files: Dict[str, Sequence[str]], columns: Sequence[str],
+                       n_ids: int, where: str) -> DataFrame:
+    """The custom split files as one table: id column(s) ``__gm_k0`` (and ``__gm_k1``) as
+    strings, and ``SPLIT_COLUMN``. Raises if an id is listed in two splits."""
+    parts = []
+    for i, split in enumerate(("train", "val", "test")):
+        for path in files.get(split, ()):
+            table = _read_any(spark, path)
+            names = list(columns) or table.columns[:n_ids]
+            missing = [c for c in names if c not in table.columns]
+            if missing or len(names) != n_ids:
+                raise InputError(f"{where}: custom split file {path} needs {n_ids} id column(s) "
+                                 f"{names or ''}; its columns are {table.columns}")
+            parts.append(table.select(*[F.trim(F.col(quote(c)).cast("string")).alias(
+                f"__gm_k{j}") for j, c in enumerate(names)], F.lit(i).alias(SPLIT_COLUMN)))
+    ids = parts[0]
+    for other in parts[1:]:
+        ids = ids.unionByName(other)
+    keys = [f"__gm_k{j}" for j in range(n_ids)]
+    ids = ids.dropDuplicates()
+    dups = ids.groupBy(*keys).agg(F.collect_set(SPLIT_COLUMN).alias("s")).where(F.size("s") > 1)
+    examples = dups.limit(5).collect()
+    if examples:
+        names = ("train", "val", "test")
+        shown = "; ".join(f"{tuple(r[k] for k in keys) if n_ids > 1 else r[keys[0]]!r} in "
+                          f"{'/'.join(names[s] for s in sorted(r.s))}" for r in examples)
+        raise InputError(f"{where}: {dups.count()} id(s) are listed in more than one custom "
+                         f"split, e.g. {shown}; each id may be in one split only")
+    return ids
 
-    ``key`` is the column holding the nid.
-    """
-    table = F.create_map(*[x for i, c in enumerate(state.classes) for x in (F.lit(c), F.lit(i))])
-    label = F.coalesce(table[_as_label(state.column)], F.lit(-1)).cast("long")
-    df = df.withColumn("__gm_label", label)
-    missing = (F.col("__gm_label") < 0).cast("int")
-    ranked, _ = dense_index(df, [missing, F.xxhash64(F.lit(seed), F.col(key)), F.col(key)],
-                         "__gm_pos")
-    s = state.split
-    bounds = (s["train"], s["train"] + s["val"], s["train"] + s["val"] + s["test"])
-    pos, has = F.col("__gm_pos"), F.col("__gm_label") >= 0
-    masks = {
-        MASK_COLUMNS[0]: has & (pos < bounds[0]),
-        MASK_COLUMNS[1]: has & (pos >= bounds[0]) & (pos < bounds[1]),
-        MASK_COLUMNS[2]: has & (pos >= bounds[1]) & (pos < bounds[2]),
-    }
-    for name, expr in masks.items():
-        ranked = ranked.withColumn(name, expr)
-    return ranked.drop("__gm_pos", state.column).withColumnRenamed("__gm_label", state.column)
+
+def _read_any(spark, path: str) -> DataFrame:
+    lower = path.lower().rstrip("/")
+    if lower.endswith((".csv", ".csv.gz")):
+        return spark.read.option("header", True).csv(path)
+    if lower.endswith((".json", ".jsonl", ".json.gz")):
+        return spark.read.json(path)
+    return spark.read.parquet(path)

@@ -10,14 +10,21 @@
       report.json                    data-quality counts (rows, missing values, dropped rows,
                                      dangling endpoints with example ids)
       id_map/<ntype>/part-*.parquet  orig (string or long), nid (long, dense 0..N-1)
-      nodes/<ntype>/part-*.parquet   nid, one array<float|double> column per feature,
-                                     <label> (long, -1 = missing), train_mask, val_mask, test_mask
+      nodes/<ntype>/part-*.parquet   nid, one array<float|double|long> column per feature
+                                     output, per label: <label> (classification: long, -1 =
+                                     missing; multi-label: array<float> multi-hot, null =
+                                     missing; regression: double, null = missing) and its three
+                                     boolean masks (train_mask, val_mask, test_mask by default)
       edges/<src>__<rel>__<dst>/part-*.parquet
-                                     src, dst (nids), eid (long, dense 0..M-1), edge features
+                                     src, dst (nids), eid (long, dense 0..M-1), edge features,
+                                     labels and masks as for nodes (link prediction: masks only)
 
 Every table carries its key (``nid``; ``src``/``dst``/``eid``): no file relies on row order.
 Reverse edge types (``<rel>-rev``) share the eid of the edge they reverse and carry no features.
 Node types that only appear on edges have an id_map and a nodes/ table holding ``nid`` only.
+``labels`` in the manifest lists every label of a type (``LabelState.to_dict()``: task, column,
+mask names, classes, split sizes); ``label`` is the first of them (what single-task training
+reads).
 """
 
 from __future__ import annotations
@@ -49,7 +56,7 @@ def edges_path(root: str, etype_name: str) -> str:
 @dataclass
 class FeatureInfo:
     dim: int
-    dtype: str  # "float32" | "float64"
+    dtype: str  # "float32" | "float64" | "int64" (token ids and masks of tokenize_hf)
 
 
 @dataclass
@@ -57,7 +64,8 @@ class NodeTypeInfo:
     count: int
     id_dtype: str  # "string" | "long"
     features: Dict[str, FeatureInfo] = field(default_factory=dict)
-    label: Optional[Dict[str, Any]] = None  # LabelState.to_dict()
+    label: Optional[Dict[str, Any]] = None  # labels[0], or None
+    labels: List[Dict[str, Any]] = field(default_factory=list)  # LabelState.to_dict() each
 
 
 @dataclass
@@ -68,6 +76,7 @@ class EdgeTypeInfo:
     count: int
     features: Dict[str, FeatureInfo] = field(default_factory=dict)
     reverse_of: Optional[str] = None
+    labels: List[Dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -92,7 +101,8 @@ class Manifest:
                              f"reads version {FORMAT_VERSION}; re-run gsprocessing")
         feats = lambda d: {k: FeatureInfo(**v) for k, v in d.items()}  # noqa: E731
         nodes = {k: NodeTypeInfo(count=v["count"], id_dtype=v["id_dtype"],
-                                 features=feats(v["features"]), label=v.get("label"))
+                                 features=feats(v["features"]), label=v.get("label"),
+                                 labels=v.get("labels", []))
                  for k, v in raw["node_types"].items()}
         edges = {k: EdgeTypeInfo(**{**v, "features": feats(v["features"])})
                  for k, v in raw["edge_types"].items()}
@@ -106,11 +116,18 @@ class TypeReport:
     """Data-quality counts of one node or edge type."""
 
     files: List[str] = field(default_factory=list)
+    rows_per_file: Dict[str, int] = field(default_factory=dict)
     rows_read: int = 0
     rows_written: int = 0
     null_ids_dropped: int = 0
-    missing_values: Dict[str, int] = field(default_factory=dict)   # column → rows imputed/empty
+    nulls: Dict[str, int] = field(default_factory=dict)            # column → missing values read
+    missing_values: Dict[str, int] = field(default_factory=dict)   # feature column → imputed
+    duplicate_ids: Dict[str, Any] = field(default_factory=dict)    # count, dropped, examples
     dangling: Dict[str, Any] = field(default_factory=dict)         # endpoint → count, examples
+    nodes_added: int = 0                                           # --dangling add
+    categories_capped: Dict[str, int] = field(default_factory=dict)  # feature → values in OTHER
+    splits: Dict[str, Dict[str, int]] = field(default_factory=dict)  # label → rows per split
+    custom_split_unknown_ids: Dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -118,6 +135,7 @@ class Report:
     nodes: Dict[str, TypeReport] = field(default_factory=dict)
     edges: Dict[str, TypeReport] = field(default_factory=dict)
     policies: Dict[str, str] = field(default_factory=dict)
+    warnings: List[str] = field(default_factory=list)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=True)

@@ -1,15 +1,28 @@
-"""Reading the user's input tables, with every schema problem reported before any real job."""
+"""Reading the user's input tables, with every schema problem reported before any real job.
+
+CSV is read as strings with the header's column names, RFC 4180 quotes (fields may hold the
+separator, quotes and line breaks), the configured encoding, and a hidden column that catches
+ragged rows (more or fewer fields than the header): :func:`scan` counts them, with the rows read
+per file and the missing values per column, in one pass, and a ragged row is an error that names
+the file and shows the row.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Dict, List, Sequence
 
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
 
-from graphmill.errors import Problems
+from graphmill.errors import InputError, Problems
 from graphmill.hadoopfs import HadoopFS
 from gsprocessing.config.schema import TableSource
+from gsprocessing.transforms.base import quote
+
+BAD_ROW = "__gm_bad_row"  # Spark's corrupt-record column: the raw text of a ragged CSV row
+MAX_NULL_COLUMNS = 100    # wider tables get missing-value counts for the columns used only
 
 
 @dataclass
@@ -19,11 +32,18 @@ class InputTable:
     df: DataFrame
     files: List[str]
     where: str
+    source: TableSource
+    rows_per_file: Dict[str, int] = field(default_factory=dict)
+    nulls: Dict[str, int] = field(default_factory=dict)
 
     def describe(self) -> str:
         shown = ", ".join(self.files[:3]) + (f" (+{len(self.files) - 3} more)"
                                               if len(self.files) > 3 else "")
         return f"{self.where} ({shown})"
+
+    @property
+    def rows(self) -> int:
+        return sum(self.rows_per_file.values())
 
 
 def resolve(prefix: str, path: str) -> str:
@@ -54,20 +74,59 @@ def find_files(fs: HadoopFS, prefix: str, source: TableSource, where: str,
 def read_table(spark: SparkSession, source: TableSource, files: List[str],
                where: str) -> InputTable:
     """Read CSV (every column as string, RFC 4180 quotes) or Parquet (native types)."""
-    if source.format == "csv":
+    if source.format == "parquet":
+        return InputTable(df=spark.read.parquet(*files), files=files, where=where, source=source)
+
+    def reader():
         # multiLine: a quoted field may hold line breaks (RFC 4180); without it Spark would cut
         # such a row in two and fill the pieces with nulls.
-        df = (spark.read.option("header", source.header).option("sep", source.separator)
-              .option("quote", '"').option("escape", '"').option("inferSchema", False)
-              .option("multiLine", True).csv(files))
-    else:
-        df = spark.read.parquet(*files)
-    return InputTable(df=df, files=files, where=where)
+        return (spark.read.option("header", source.header).option("sep", source.separator)
+                .option("quote", '"').option("escape", '"').option("multiLine", True)
+                .option("encoding", source.encoding))
+
+    header = reader().option("inferSchema", False).csv(files).columns
+    schema = T.StructType([T.StructField(c, T.StringType()) for c in header]
+                          + [T.StructField(BAD_ROW, T.StringType())])
+    df = (reader().schema(schema).option("mode", "PERMISSIVE")
+          .option("columnNameOfCorruptRecord", BAD_ROW).csv(files))
+    return InputTable(df=df, files=files, where=where, source=source)
+
+
+def scan(table: InputTable, used: Sequence[str]) -> None:
+    """One pass over a table: rows per file, missing values per column, ragged CSV rows.
+
+    Raises:
+        InputError: a CSV row has more or fewer fields than the header.
+    """
+    df = table.df
+    columns = [c for c in df.columns if c != BAD_ROW]
+    if len(columns) > MAX_NULL_COLUMNS:
+        columns = [c for c in columns if c in set(used)]
+    aggs = [F.count(F.lit(1)).alias("__gm_rows")]
+    aggs += [F.count(F.col(quote(c))).alias(f"__gm_c{i}") for i, c in enumerate(columns)]
+    if BAD_ROW in df.columns:
+        aggs.append(F.count(F.col(BAD_ROW)).alias("__gm_bad"))
+    rows = df.groupBy(F.input_file_name().alias("__gm_file")).agg(*aggs).collect()
+    table.rows_per_file = {r["__gm_file"]: int(r["__gm_rows"]) for r in sorted(
+        rows, key=lambda r: r["__gm_file"])}
+    table.nulls = {c: sum(int(r["__gm_rows"] - r[f"__gm_c{i}"]) for r in rows)
+                   for i, c in enumerate(columns)}
+    table.nulls = {c: n for c, n in table.nulls.items() if n}
+    bad = sum(int(r["__gm_bad"]) for r in rows) if BAD_ROW in df.columns else 0
+    if bad:
+        examples = (df.where(F.col(BAD_ROW).isNotNull())
+                    .select(F.input_file_name().alias("f"), F.col(BAD_ROW).alias("row"))
+                    .limit(3).collect())
+        shown = "; ".join(f"{r.f}: {r.row[:200]!r}" for r in examples)
+        raise InputError(
+            f"{table.where}: {bad} CSV row(s) do not have the {len(columns)} fields of the header "
+            f"(separator {table.source.separator!r}), e.g. {shown}; fix the rows, quote fields "
+            "that contain the separator, or set the right separator")
 
 
 def check_columns(table: InputTable, needed: Dict[str, str], problems: Problems) -> None:
     """Add a problem for each needed column (name → what it is for) the table lacks."""
-    have = table.df.columns
+    have = [c for c in table.df.columns if c != BAD_ROW]
     for column, purpose in needed.items():
         if column not in have:
             problems.add(table.where, f"column '{column}' ({purpose}) is not in "

@@ -22,6 +22,7 @@ class TableSource:
     format: str  # "csv" | "parquet"
     separator: str = ","
     header: bool = True
+    encoding: str = "utf-8"
 
 
 @dataclass(frozen=True)
@@ -36,13 +37,35 @@ class FeatureSpec:
     where: str = ""
 
 
+TASKS = ("classification", "regression", "link_prediction")
+
+
+@dataclass(frozen=True)
+class CustomSplit:
+    """Pre-assigned splits: files listing the ids (nodes) or (src, dst) pairs (edges) of each."""
+
+    train: Tuple[str, ...] = ()
+    val: Tuple[str, ...] = ()
+    test: Tuple[str, ...] = ()
+    columns: Tuple[str, ...] = ()  # id column(s) in those files; () = the first one (two) columns
+
+
 @dataclass(frozen=True)
 class LabelSpec:
-    """A label column and how its rows are split into train/val/test."""
+    """A label column (none for link prediction) and how its rows are split into train/val/test.
+
+    ``separator`` makes a classification label multi-label; ``masks`` names the three mask
+    columns (``mask_field_names``, for several tasks on one type); ``stats`` asks for label
+    statistics in the manifest (``"frequency_cnt"``).
+    """
 
     column: str
-    task: str  # "classification"
+    task: str  # one of TASKS
     split: Tuple[float, float, float] = (0.8, 0.1, 0.1)
+    separator: Optional[str] = None
+    custom_split: Optional[CustomSplit] = None
+    masks: Tuple[str, str, str] = MASK_COLUMNS  # type: ignore[assignment]
+    stats: Optional[str] = None
     where: str = ""
 
 
@@ -67,6 +90,9 @@ class EdgeSpec:
     features: Tuple[FeatureSpec, ...] = ()
     labels: Tuple[LabelSpec, ...] = ()
     where: str = ""
+    # The relation is read from this column (one block, many relations); ``relation`` is then
+    # the column's value for this EdgeSpec once the pipeline has expanded the block.
+    relation_col: Optional[str] = None
 
     @property
     def etype(self) -> Tuple[str, str, str]:
@@ -84,6 +110,7 @@ class GraphSpec:
     nodes: Tuple[NodeSpec, ...]
     edges: Tuple[EdgeSpec, ...]
     dialect: str
+    warnings: Tuple[str, ...] = ()
 
     @property
     def node_types(self) -> List[str]:
@@ -93,8 +120,9 @@ class GraphSpec:
             types.update((e.src_type, e.dst_type))
         return sorted(types)
 
-    def node_spec(self, ntype: str) -> Optional[NodeSpec]:
-        return next((n for n in self.nodes if n.type == ntype), None)
+    def node_specs(self, ntype: str) -> List[NodeSpec]:
+        """The node blocks of a type (several are joined on the id), in config order."""
+        return [n for n in self.nodes if n.type == ntype]
 
     def to_dict(self) -> Dict[str, Any]:
         return asdict(self)

@@ -67,7 +67,7 @@ def test_every_problem_is_reported_at_once_with_its_location():
     problems = err.value.problems
     text = "\n".join(problems)
     assert "nodes[0].features[0].transform: unknown transform 'numeric'" in text
-    assert "known: max_min_norm, no-op, standard, to_categorical" in text
+    assert "known: " in text and "max_min_norm, no-op" in text
     assert "nodes[0].features[1].transform: transform 'max_min_norm' has no parameter(s) " \
            "['max_bund'] (did you mean 'max_bound'?)" in text
     assert "nodes[0].labels[0].split_pct: must be three fractions" in text
@@ -77,48 +77,67 @@ def test_every_problem_is_reported_at_once_with_its_location():
 
 
 @pytest.mark.parametrize("changes, message", [
-    ({"nodes__0__format": {"name": "xlsx"}}, r"nodes\[0\].format.name: must be 'csv' or 'parquet'"),
+    ({"nodes__0__format": {"name": "xlsx"}}, r"nodes\[0\].format: format must be 'csv' or 'parquet'"),
     ({"nodes__0__files": []}, r"nodes\[0\].files: is required"),
     ({"nodes__0__node_id_col": None}, r"nodes\[0\].node_id_col: is required"),
     ({"version": "gconstruct-v9"}, r"version: unsupported version 'gconstruct-v9'"),
-    ({"edges__0__labels": [{"task_type": "classification", "label_col": "w"}]},
-     r"edges\[0\].labels: edge labels is not supported yet"),
-    ({"nodes__0__labels": [{"task_type": "regression", "label_col": "w"}]},
-     r"'regression' is not supported yet"),
+    ({"edges__0__labels": [{"task_type": "regression"}]},
+     r"edges\[0\].labels\[0\].label_col: is required for regression labels"),
     ({"nodes__0__labels": [{"task_type": "clasification", "label_col": "w"}]},
-     r"must be 'classification' \(did you mean 'classification'\?\)"),
+     r"task_type: must be one of \['classification', 'regression', 'link_prediction'\], found "
+     r"'clasification' \(did you mean 'classification'\?\)"),
+    ({"nodes__0__labels": [{"task_type": "regression", "label_col": "w", "separator": "|"}]},
+     r"labels\[0\].separator: a non-empty separator makes a classification label multi-label"),
+    ({"nodes__0__labels": [{"task_type": "classification", "label_col": "w",
+                            "mask_field_names": ["a", "a", "b"]}]},
+     r"mask_field_names: must be three distinct column names"),
+    ({"nodes__0__labels": [{"task_type": "classification", "label_col": "w",
+                            "label_stats_type": "histogram"}]},
+     r"label_stats_type: must be one of \['frequency_cnt'\]"),
+    ({"nodes__0__labels": [{"task_type": "classification", "label_col": "w",
+                            "custom_split_filenames": {"column": ["id"]}}]},
+     r"custom_split_filenames: needs at least one of train, valid, test"),
+    ({"nodes__0__labels": [{"task_type": "classification", "label_col": "w"},
+                           {"task_type": "regression", "label_col": "v"}]},
+     r"mask 'train_mask' of type 'user' is also the name of mask at nodes\[0\].labels\[0\]"),
     ({"nodes__0__features": [{"feature_col": ["a", "b"]}]},
-     r"feature_name: is required when feature_col lists several columns"),
+     r"nodes\[0\].features\[0\]: needs a feature name when it reads several columns"),
+    ({"nodes__0__format": {"name": "csv", "encoding": "klingon"}},
+     r"nodes\[0\].format: encoding 'klingon' is not one Spark's CSV reader supports"),
     ({"nodes__0__features": [{"feature_col": "a", "feature_name": "nid"}]}, r"'nid' is reserved"),
     ({"nodes__0__features": [{"feature_col": "a", "out_dtype": "int8"}]},
-     r"out_dtype: must be one of"),
-    ({"nodes__0__node_type": "users"},
-     r"node type 'users' has no edges \(did you mean 'user'\?\)"),
+     r"features\[0\]: out_dtype must be one of"),
 ])
 def test_bad_configs(changes, message):
     with pytest.raises(ConfigError, match=message):
         parse(with_changes(**changes))
 
 
-def test_misspelled_node_type_on_an_edge_is_an_error_not_a_new_type():
-    raw = with_changes(edges__0__relation=["user", "follows", "usr"])
-    with pytest.raises(ConfigError, match=r"edges\[0\].relation: node type 'usr' has no node "
-                                          r"block \(did you mean 'user'\?\)"):
-        parse(raw)
+def test_misspelled_node_types_are_warned_about_not_silently_accepted():
+    """GraphStorm keeps both types; so do we (its own test config relies on it), but loudly."""
+    spec = parse(with_changes(edges__0__relation=["user", "follows", "usr"]))
+    assert spec.node_types == ["user", "usr"]
+    assert spec.warnings == ("edges[0]: node type 'usr' has no node block (did you mean "
+                             "'user'?); it is inferred from the edges, without features",)
+    spec = parse(with_changes(nodes__0__node_type="users"))
+    assert "nodes[0]: node type 'users' has no edges (did you mean 'user'?); it is kept as " \
+           "isolated nodes" in spec.warnings
 
 
 def test_unrelated_edge_type_is_inferred_featureless():
     raw = with_changes(edges__0__relation=["user", "visits", "store"])
     spec = parse(raw)
     assert spec.node_types == ["store", "user"]
-    assert spec.node_spec("store") is None
+    assert spec.node_specs("store") == [] and spec.warnings == ()
 
 
-def test_not_json_and_other_dialects():
+def test_not_json_or_yaml():
     with pytest.raises(ConfigError, match="not valid JSON"):
         parse_graph_config("{nodes: ", "g.json")
-    with pytest.raises(ConfigError, match="GSProcessing dialect is not supported yet"):
-        parse_graph_config(json.dumps({"version": "gsprocessing-v1.0", "graph": {}}), "g.json")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        parse_graph_config("nodes: [", "g.yaml")
+    with pytest.raises(ConfigError, match="the config must be an object"):
+        parse_graph_config("[]", "g.json")
 
 
 def test_comment_keys_are_allowed():
@@ -135,9 +154,9 @@ def test_example_configs_compile():
 
 @pytest.mark.parametrize("changes, message", [
     ({"nodes__0__format": {"name": "parquet", "separator": ";"}},
-     r"nodes\[0\].format: separator/header apply to csv only"),
+     r"nodes\[0\].format: separator apply to csv only"),
     ({"nodes__0__format": {"name": "csv", "header": "yes"}},
-     r"nodes\[0\].format.header: must be true or false"),
+     r"nodes\[0\].format: header must be true or false"),
     ({"nodes__0__features": ["age"]}, r"nodes\[0\].features\[0\]: must be an object"),
     ({"nodes__0__features": {"feature_col": "a"}}, r"nodes\[0\].features: must be a list"),
     ({"nodes__0__features": [{"feature_col": "a", "transform": "max_min_norm"}]},
@@ -147,20 +166,27 @@ def test_example_configs_compile():
      r"mapping must map each value to a non-negative integer index"),
     ({"edges": []}, r"edges: at least one edge block is required"),
     ({"nodes__0__node_type": ""}, r"nodes\[0\].node_type: must be a non-empty string"),
+    ({"nodes__0__node_type": "a__b"}, r"nodes\[0\].node_type: must not contain '__'"),
 ])
 def test_more_bad_configs(changes, message):
     with pytest.raises(ConfigError, match=message):
         parse(with_changes(**changes))
 
 
-def test_several_blocks_for_one_type_are_not_supported_yet():
-    raw = with_changes()
-    raw["nodes"].append(dict(raw["nodes"][0]))
-    raw["edges"].append(dict(raw["edges"][0]))
-    with pytest.raises(ConfigError) as err:
+def test_several_blocks_of_one_node_type_are_joined_but_not_on_shared_columns():
+    raw = with_changes(nodes__0__features=[{"feature_col": "age"}])
+    raw["nodes"].append({"node_type": "user", "format": {"name": "parquet"}, "files": "x/",
+                         "node_id_col": "uid", "features": [{"feature_col": "score"}]})
+    spec = parse(raw)
+    assert [n.where for n in spec.node_specs("user")] == ["nodes[0]", "nodes[1]"]
+    raw["nodes"][1]["features"] = [{"feature_col": "age", "feature_name": "age2"}]
+    with pytest.raises(ConfigError, match=r"nodes\[1\]: column 'age' is also read by nodes\[0\]"):
         parse(raw)
-    text = str(err.value)
-    assert "nodes[1].node_type: 'user' is also defined by nodes[0]; several blocks for one " \
-           "node type is not supported yet" in text
-    assert "edges[1].relation: edge type ['user', 'follows', 'user'] is also defined by " \
-           "edges[0]" in text
+
+
+def test_one_edge_type_in_two_blocks_is_an_error():
+    raw = with_changes()
+    raw["edges"].append(dict(raw["edges"][0]))
+    with pytest.raises(ConfigError, match=r"edges\[1\]: edge type \['user', 'follows', 'user'\] "
+                                          r"is also defined by edges\[0\]"):
+        parse(raw)

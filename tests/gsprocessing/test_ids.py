@@ -5,9 +5,8 @@ import random
 import pytest
 from pyspark.sql import functions as F
 
-from graphmill.errors import InputError
 from graphmill.spark import dense_index
-from gsprocessing.ids import NID, check_unique_ids, ids_from_endpoints, number_nodes
+from gsprocessing.ids import NID, ids_from_endpoints, number_nodes
 
 
 def id_map(df):
@@ -42,13 +41,6 @@ def test_dense_index_many_partitions_and_empty(spark):
     assert [r.pos for r in numbered.orderBy("k").select("pos").collect()] == list(range(1000))
     empty, n = dense_index(df.where("id < 0"), ["k"], "pos")
     assert n == 0 and empty.count() == 0
-
-
-def test_duplicate_ids_are_an_error_with_examples(spark):
-    df = spark.createDataFrame([("a",), ("b",), ("a",), ("c",), ("c",), ("c",)], "id string")
-    with pytest.raises(InputError, match=r"users.csv: column 'id' has 2 duplicate id\(s\), "
-                                         r"e.g. .*'a' \(2 rows\)"):
-        check_unique_ids(df, "id", "users.csv")
 
 
 def test_ids_from_endpoints_union_distinct(spark):

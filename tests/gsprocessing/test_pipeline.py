@@ -37,7 +37,11 @@ def test_report_counts_awkward_rows(tiny_processed):
     user = r["nodes"]["user"]
     assert (user["rows_read"], user["null_ids_dropped"], user["rows_written"]) == (6, 1, 5)
     assert user["missing_values"] == {"age": 1}
-    assert r["nodes"]["item"]["missing_values"] == {"price": 1, "label": 1}
+    assert user["rows_per_file"] == {f"file://{TINY}/users.csv": 6}
+    assert user["nulls"] == {"user_id": 1, "age": 1, "city": 1}
+    item = r["nodes"]["item"]
+    assert item["missing_values"] == {"price": 1}
+    assert item["splits"] == {"label": {"train": 4, "val": 1, "test": 2, "unlabeled": 1}}
     assert r["edges"]["user__bought__item"]["rows_written"] == 10  # the duplicate edge is kept
 
 
@@ -163,9 +167,12 @@ def test_parquet_input_with_long_ids(spark, tmp_path):
 
 
 def test_unknown_dangling_policy(spark, tmp_path):
-    with pytest.raises(InputError, match=r"dangling-endpoint policy must be one of \('error', "
-                                         r"'drop'\), got 'add'"):
-        run(spark, tmp_path, dangling="add")
+    with pytest.raises(InputError, match=r"--dangling policy must be one of \('error', "
+                                         r"'drop', 'add'\), got 'keep'"):
+        run(spark, tmp_path, dangling="keep")
+    with pytest.raises(InputError, match=r"--duplicates policy must be one of \('error', "
+                                         r"'first'\), got 'last'"):
+        run(spark, tmp_path, duplicates="last")
 
 
 def test_user_columns_named_like_internal_ones(spark, tmp_path):

@@ -1,0 +1,309 @@
+"""Checked construction of the typed spec, shared by the three dialect readers.
+
+A dialect reader only maps its own key names onto these builders; every rule about values
+(what a split is, which transforms exist, which names are reserved, how node and edge types
+must relate) lives here once, so the dialects cannot drift apart. Each builder reports problems
+to a :class:`~graphmill.errors.Problems` with the location in the user's file and returns None
+when the piece cannot be built.
+"""
+
+from __future__ import annotations
+
+import codecs
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
+
+from graphmill.errors import Problems, did_you_mean
+from gsprocessing.config.schema import (
+    MASK_COLUMNS, TASKS, CustomSplit, EdgeSpec, FeatureSpec, GraphSpec, LabelSpec,
+    NodeSpec, TableSource,
+)
+from gsprocessing.transforms import make_transform
+
+OUT_DTYPES = {"float16": "float32", "float32": "float32", "float64": "float64"}
+# Columns the stages add to processed/ and parts/ tables; "__gm_" names are used internally.
+RESERVED_COLUMNS = {"nid", "src", "dst", "eid", "part", "gid", "src_gid", "dst_gid", "orig",
+                    *MASK_COLUMNS}
+LABEL_STATS = ("frequency_cnt",)
+# Python's canonical codec name → the charset name Spark's CSV reader accepts.
+SPARK_CHARSETS = {"utf-8": "utf-8", "iso8859-1": "iso-8859-1", "ascii": "us-ascii",
+                  "utf-16": "utf-16", "utf-16-be": "utf-16be", "utf-16-le": "utf-16le",
+                  "utf-32": "utf-32"}
+
+
+def spark_charset(encoding: Any) -> Optional[str]:
+    """``latin-1``, ``ISO-8859-1``, ``latin1`` ... → ``iso-8859-1``; None if Spark lacks it."""
+    try:
+        return SPARK_CHARSETS.get(codecs.lookup(str(encoding)).name)
+    except LookupError:
+        return None
+
+
+def listed(block: dict, key: str, where: str, p: Problems, required: bool = True) -> list:
+    """``block[key]`` as a list (a problem if it is missing and required, or not a list)."""
+    value = block.get(key)
+    loc = f"{where}.{key}" if where else key
+    if value is None:
+        if required:
+            p.add(loc, "is required")
+        return []
+    if not isinstance(value, list):
+        p.add(loc, f"must be a list, found {type(value).__name__}")
+        return []
+    return value
+
+
+def text(block: dict, key: str, where: str, p: Problems, required: bool = True,
+         allow_empty: bool = False) -> Optional[str]:
+    """``block[key]`` as a string (a problem if it is missing and required, or not a string)."""
+    value = block.get(key)
+    if value is None:
+        if required:
+            p.add(f"{where}.{key}", "is required")
+        return None
+    if not isinstance(value, str) or (not value and not allow_empty):
+        p.add(f"{where}.{key}", f"must be a non-empty string, found {value!r}")
+        return None
+    return value
+
+
+def objects(block: dict, key: str, where: str, allowed: set,
+            p: Problems) -> Iterator[Tuple[str, dict]]:
+    """``(location, item)`` for each object of the optional list ``block[key]``, keys checked."""
+    if key not in block:
+        return
+    for i, item in enumerate(listed(block, key, where, p)):
+        loc = f"{where}.{key}[{i}]"
+        if not isinstance(item, dict):
+            p.add(loc, "must be an object")
+            continue
+        p.unknown_keys(loc, item, allowed)
+        yield loc, item
+
+
+def file_list(value: Any, where: str, p: Problems) -> Optional[Tuple[str, ...]]:
+    """A path or a list of paths (wildcards and directories allowed)."""
+    files = [value] if isinstance(value, str) else value
+    if not isinstance(files, list) or not files or not all(isinstance(f, str) and f
+                                                           for f in files):
+        p.add(where, "is required: a file path or a list of them (wildcards and directories "
+                     f"allowed); found {value!r}")
+        return None
+    return tuple(files)
+
+
+def source(files: Optional[Tuple[str, ...]], fmt: Any, where: str, p: Problems,
+           separator: Any = ",", header: Any = True, encoding: Any = "utf-8",
+           csv_only: Sequence[str] = ()) -> Optional[TableSource]:
+    """A table source. ``csv_only`` names the csv-only keys the user set (checked for parquet)."""
+    name = str(fmt or "").lower()
+    if name not in ("csv", "parquet"):
+        p.add(where, f"format must be 'csv' or 'parquet', found {fmt!r}")
+        return None
+    if not isinstance(separator, str) or len(separator) == 0:
+        p.add(where, f"separator must be a non-empty string, found {separator!r}")
+    if not isinstance(header, bool):
+        p.add(where, f"header must be true or false, found {header!r}")
+    spark_encoding = spark_charset(encoding)
+    if spark_encoding is None:
+        p.add(where, f"encoding {encoding!r} is not one Spark's CSV reader supports; use one of "
+                     f"{', '.join(sorted(set(SPARK_CHARSETS.values())))} (latin-1 = iso-8859-1)")
+    if name == "parquet" and csv_only:
+        p.add(where, f"{', '.join(csv_only)} apply to csv only")
+    if files is None:
+        return None
+    return TableSource(files=files, format=name, separator=str(separator), header=bool(header),
+                       encoding=spark_encoding or "utf-8")
+
+
+def feature(name: Any, columns: Any, transform: Any, params: Any, out_dtype: Any, where: str,
+            p: Problems, transform_where: str = "") -> Optional[FeatureSpec]:
+    """One feature: ``transform`` with ``params`` over ``columns``, output named ``name``."""
+    cols = [columns] if isinstance(columns, str) else columns
+    if not isinstance(cols, list) or not cols or not all(isinstance(c, str) and c for c in cols):
+        p.add(where, f"needs its input column(s): a column name or a list of them; found "
+                     f"{columns!r}")
+        return None
+    if name is None and len(cols) > 1:
+        p.add(where, "needs a feature name when it reads several columns")
+        return None
+    name = name if name is not None else cols[0]
+    if not isinstance(name, str) or not name:
+        p.add(where, f"feature name must be a non-empty string, found {name!r}")
+        return None
+    dtype = out_dtype if out_dtype is not None else "float32"
+    if dtype not in OUT_DTYPES:
+        p.add(where, f"out_dtype must be one of {sorted(OUT_DTYPES)}, found {dtype!r}")
+    if not isinstance(transform, str) or not isinstance(params, dict):
+        p.add(transform_where or where, "the transform needs a name and a parameter object")
+        return None
+    try:
+        make_transform(transform, params)
+    except (ValueError, TypeError) as err:
+        p.add(transform_where or where, str(err))
+        return None
+    return FeatureSpec(name=name, columns=tuple(cols), transform=transform, params=dict(params),
+                       out_dtype=OUT_DTYPES.get(dtype, "float32"), where=where)
+
+
+def split_fractions(value: Any, where: str, p: Problems) -> Optional[Tuple[float, float, float]]:
+    """``[train, val, test]`` fractions, each ≥ 0, summing to at most 1."""
+    if (not isinstance(value, (list, tuple)) or len(value) != 3
+            or not all(isinstance(x, (int, float)) and not isinstance(x, bool) and x >= 0
+                       for x in value)
+            or sum(value) > 1 + 1e-9):
+        p.add(where, "must be three fractions [train, val, test], each >= 0, summing to at most "
+                     f"1; found {value!r}")
+        return None
+    return (float(value[0]), float(value[1]), float(value[2]))
+
+
+def custom_split(value: Any, where: str, p: Problems) -> Optional[CustomSplit]:
+    """``{train: files, val: files, test: files, column: [names]}`` (each key optional)."""
+    if not isinstance(value, dict):
+        p.add(where, "must be an object {train, valid|val, test, column}")
+        return None
+    p.unknown_keys(where, value, {"train", "valid", "val", "test", "column"})
+    parts: Dict[str, Tuple[str, ...]] = {}
+    for key in ("train", "valid", "val", "test"):
+        if key in value:
+            files = file_list(value[key], f"{where}.{key}", p)
+            parts["val" if key == "valid" else key] = files or ()
+    if not parts:
+        p.add(where, "needs at least one of train, valid, test")
+    columns = value.get("column", [])
+    columns = [columns] if isinstance(columns, str) else columns
+    if not isinstance(columns, list) or not all(isinstance(c, str) and c for c in columns) \
+            or len(columns) > 2:
+        p.add(f"{where}.column", f"must be one column name (nodes) or two (edges); found "
+                                 f"{value.get('column')!r}")
+        columns = []
+    return CustomSplit(train=parts.get("train", ()), val=parts.get("val", ()),
+                       test=parts.get("test", ()), columns=tuple(columns))
+
+
+def label(column: Any, task: Any, split: Any, where: str, p: Problems, *,
+          separator: Any = None, custom: Any = None, masks: Any = None,
+          stats: Any = None, keys: Dict[str, str]) -> Optional[LabelSpec]:
+    """One label. ``keys`` maps our argument names to the dialect's key names (for messages)."""
+    ok = True
+    if task not in TASKS:
+        p.add(f"{where}.{keys['task']}", f"must be one of {list(TASKS)}, found {task!r}"
+                                         f"{did_you_mean(str(task), TASKS)}")
+        ok = False
+    if task == "link_prediction":
+        column = column or ""
+    elif not isinstance(column, str) or not column:
+        p.add(f"{where}.{keys['column']}", f"is required for {task} labels")
+        ok = False
+    fractions = (0.8, 0.1, 0.1) if split is None else \
+        split_fractions(split, f"{where}.{keys['split']}", p)
+    if separator is not None and (task != "classification" or not isinstance(separator, str)
+                                  or not separator):
+        p.add(f"{where}.separator", "a non-empty separator makes a classification label "
+                                    "multi-label; it does not apply to " + str(task))
+        ok = False
+    custom_spec = None if custom is None else custom_split(custom, f"{where}.{keys['custom']}", p)
+    mask_names = MASK_COLUMNS if masks is None else masks
+    if (not isinstance(mask_names, (list, tuple)) or len(mask_names) != 3
+            or not all(isinstance(m, str) and m for m in mask_names)
+            or len(set(mask_names)) != 3):
+        p.add(f"{where}.{keys['masks']}", "must be three distinct column names for the train, "
+                                          f"val and test masks; found {masks!r}")
+        ok = False
+    if stats is not None and stats not in LABEL_STATS:
+        p.add(f"{where}.{keys['stats']}", f"must be one of {list(LABEL_STATS)}, found {stats!r}")
+        ok = False
+    if not ok or fractions is None:
+        return None
+    return LabelSpec(column=column, task=task, split=fractions, separator=separator,
+                     custom_split=custom_spec, masks=tuple(mask_names), stats=stats, where=where)
+
+
+def check_names(ntype: str, blocks: Sequence, p: Problems) -> None:
+    """Feature, label and mask names of one node or edge type: unique and not reserved."""
+    seen: Dict[str, str] = {}
+
+    def claim(name: str, where: str, what: str) -> None:
+        if name in RESERVED_COLUMNS - set(MASK_COLUMNS) or name.startswith("__gm_"):
+            p.add(where, f"{what} '{name}' is reserved; choose another name")
+        elif name in seen:
+            p.add(where, f"{what} '{name}' of type '{ntype}' is also the name of {seen[name]}")
+        seen[name] = f"{what} at {where}"
+
+    for block in blocks:
+        for f in block.features:
+            if f.name in MASK_COLUMNS:
+                p.add(f.where, f"feature name '{f.name}' is reserved; choose another name")
+            claim(f.name, f.where, "feature")
+        for lab in block.labels:
+            if lab.column:
+                claim(lab.column, lab.where, "label column")
+            for m in lab.masks:
+                claim(m, lab.where, "mask")
+
+
+def _check_joinable(blocks: Sequence[NodeSpec], p: Problems) -> None:
+    """Blocks of one node type are joined on the id: the other columns they read must differ."""
+    owner: Dict[str, str] = {}
+    for b in blocks:
+        used = {c for f in b.features for c in f.columns} | {lab.column for lab in b.labels
+                                                              if lab.column}
+        for c in sorted(used - {b.id_col}):
+            if c in owner and owner[c] != b.where:
+                p.add(b.where, f"column '{c}' is also read by {owner[c]}, another block of node "
+                               f"type '{b.type}'; blocks are joined on the id, so each other "
+                               "column must come from one block (rename one)")
+            owner.setdefault(c, b.where)
+
+
+def finish(nodes: List[NodeSpec], edges: List[EdgeSpec], dialect: str, p: Problems,
+           edge_blocks: int) -> GraphSpec:
+    """Cross-checks over the whole graph; raises every problem at once, else the spec.
+
+    ``edge_blocks`` is how many edge blocks the config has (valid or not)."""
+    if not edge_blocks:
+        p.add("edges", "at least one edge block is required")
+    warnings: List[str] = []
+    by_type: Dict[str, List[NodeSpec]] = {}
+    for n in nodes:
+        by_type.setdefault(n.type, []).append(n)
+    for ntype, blocks in by_type.items():
+        check_names(ntype, blocks, p)
+        _check_joinable(blocks, p)
+    on_edges = {t for e in edges for t in (e.src_type, e.dst_type)}
+    for ntype, blocks in by_type.items():
+        if ntype not in on_edges and edges:
+            warnings.append(f"{blocks[0].where}: node type '{ntype}' has no edges"
+                            f"{did_you_mean(ntype, on_edges)}; it is kept as isolated nodes")
+    # An edge's node type without a node block is inferred from the edges (featureless), as in
+    # GraphStorm; a name close to a declared type is probably a typo, so it is said out loud.
+    warned = set()
+    for e in edges:
+        for t in dict.fromkeys((e.src_type, e.dst_type)):
+            hint = did_you_mean(t, by_type)
+            if t not in by_type and hint and t not in warned:
+                warned.add(t)
+                warnings.append(f"{e.where}: node type '{t}' has no node block{hint}; it is "
+                                "inferred from the edges, without features")
+    etypes: Dict[Tuple[str, str, str], str] = {}
+    for e in edges:
+        key = e.etype if e.relation_col is None else (e.src_type, f"<{e.relation_col}>",
+                                                      e.dst_type)
+        if key in etypes:
+            p.add(e.where, f"edge type {list(e.etype)} is also defined by {etypes[key]}; "
+                           "put all its files in one block")
+        etypes.setdefault(key, e.where)
+        check_names(e.name, [e], p)
+        for lab in e.labels:
+            if lab.custom_split and lab.custom_split.columns and \
+                    len(lab.custom_split.columns) != 2:
+                p.add(lab.where, "custom split files of edges need two id columns: [src, dst]")
+    p.raise_if_any()
+    return GraphSpec(nodes=tuple(nodes), edges=tuple(edges), dialect=dialect,
+                     warnings=tuple(warnings))
+
+
+def bad_name(value: Any) -> bool:
+    """Type and relation names: non-empty strings without '__' (the path separator)."""
+    return not (isinstance(value, str) and value and "__" not in value)
+

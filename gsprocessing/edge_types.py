@@ -1,0 +1,109 @@
+"""One edge type: endpoints mapped through the id maps, features, edge ids, labels, reverse.
+
+Endpoint ids that are missing are dropped and counted; ids that are not nodes follow the
+dangling policy (``error`` default, ``drop`` counts and drops them, ``add`` has already made them
+nodes). Edge ids are dense 0..M-1 in the order of (src, dst, a hash of the columns used), so
+features, labels and masks sit on the same keyed row as the structure: nothing relies on row
+order lining up between files.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Dict
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from graphmill.errors import InputError
+from graphmill.spark import dense_index
+from gsprocessing import output as out
+from gsprocessing.config.schema import EdgeSpec, etype_name
+from gsprocessing.features import apply_features, feature_infos, missing_counts, output_names
+from gsprocessing.ids import DST, SRC, clean_ids, dangling_examples, endpoint_counts, map_endpoint
+from gsprocessing.steps import Run, attach_labels, capped, features_for
+from gsprocessing.tables import InputTable
+from gsprocessing.transforms.base import quote
+
+log = logging.getLogger(__name__)
+REVERSE_SUFFIX = "-rev"
+EID = "__gm_eid"
+
+
+def build_edge_type(run: Run, spec: EdgeSpec, table: InputTable) -> out.EdgeTypeInfo:
+    """Write edges/<src>__<rel>__<dst>; return its manifest entry."""
+    rep = out.TypeReport(files=table.files, rows_per_file=dict(table.rows_per_file),
+                         nulls=dict(table.nulls))
+    run.report.edges[spec.name] = rep
+    df = table.df
+    for col, ntype in ((spec.src_col, spec.src_type), (spec.dst_col, spec.dst_type)):
+        df = df.withColumn(col, clean_ids(F.col(quote(col)), run.id_types[ntype]))
+    df = map_endpoint(df, spec.src_col, run.id_maps[spec.src_type], SRC)
+    df = map_endpoint(df, spec.dst_col, run.id_maps[spec.dst_type], DST).persist()
+    try:
+        counts = endpoint_counts(df, spec.src_col, spec.dst_col)
+        rep.rows_read, rep.null_ids_dropped = counts["rows"], counts["null_ids"]
+        _dangling(run, spec, table, df, counts, rep)
+        df = df.where(F.col(SRC).isNotNull() & F.col(DST).isNotNull())
+        fitted = features_for(run, "edges", spec.name, df, spec.features)
+        rep.missing_values = missing_counts(fitted)
+        rep.categories_capped = capped(fitted)
+        # Ties in (src, dst) are ordered by the columns that reach the output: rows equal on
+        # those are interchangeable. (Other columns may be unhashable, e.g. maps.)
+        used = dict.fromkeys([spec.src_col, spec.dst_col]
+                             + [c for f in spec.features for c in f.columns]
+                             + [lab.column for lab in spec.labels if lab.column])
+        row_hash = F.xxhash64(*[F.col(quote(c)) for c in used])
+        keyed, features = apply_features(df.withColumn("__gm_hash", row_hash), fitted)
+        # Outputs under temporary names while the input columns that labels need are kept
+        # (users' columns may be called src, dst or eid: the keys stay internal until written).
+        tmp = [f"__gm_out{i}" for i in range(len(features))]
+        keyed = keyed.select(SRC, DST, "__gm_hash", *[c.alias(t) for c, t in zip(features, tmp)],
+                             *[F.col(quote(c)) for c in used])
+        keyed, count = dense_index(keyed, [SRC, DST, "__gm_hash"], EID)
+        keyed, states, label_cols = attach_labels(
+            run, keyed, spec.labels, EID, [spec.src_col, spec.dst_col], "edges", spec.name, rep)
+        outputs = [F.col(t).alias(n) for t, n in zip(tmp, output_names(fitted))]
+        out.write_table(keyed.select(F.col(SRC).alias("src"), F.col(DST).alias("dst"),
+                                     F.col(EID).alias("eid"), *outputs, *label_cols),
+                        out.edges_path(run.root, spec.name))
+    finally:
+        df.unpersist()
+    rep.rows_written = count
+    label_dicts = [s.to_dict() for s in states]
+    run.transforms["edges"][spec.name] = {"features": {f.spec.name: f.to_dict() for f in fitted},
+                                          "labels": label_dicts}
+    return out.EdgeTypeInfo(src_type=spec.src_type, relation=spec.relation,
+                            dst_type=spec.dst_type, count=count,
+                            features=feature_infos(fitted), labels=label_dicts)
+
+
+def _dangling(run: Run, spec: EdgeSpec, table: InputTable, df: DataFrame,
+              counts: Dict[str, int], rep: out.TypeReport) -> None:
+    """Apply the dangling-endpoint policy: raise (``error``) or count and drop (``drop``)."""
+    for end, col, ntype in (("src", spec.src_col, spec.src_type),
+                            ("dst", spec.dst_col, spec.dst_type)):
+        if not counts[end]:
+            continue
+        examples = dangling_examples(df, col, SRC if end == "src" else DST)
+        if run.options.dangling != "drop":
+            # ("add" has made every endpoint of a type with a node table a node already.)
+            raise InputError(
+                f"{table.describe()}: {counts[end]} edge(s) have a {end} id in "
+                f"column '{col}' that is not a '{ntype}' node, e.g. {examples}; fix the data, or "
+                "pass --dangling drop to drop such edges, or --dangling add to add such ids as "
+                "nodes (either is counted in report.json)")
+        rep.dangling[end] = {"count": counts[end], "examples": examples}
+        log.warning("%s: dropped %d edge(s) whose %s is not a '%s' node, e.g. %s",
+                    spec.name, counts[end], end, ntype, examples)
+
+
+def build_reverse(run: Run, spec: EdgeSpec, count: int) -> out.EdgeTypeInfo:
+    """Write (dst, rel-rev, src) with src/dst swapped and the same eids; no features."""
+    forward = run.spark.read.parquet(out.edges_path(run.root, spec.name))
+    relation = spec.relation + REVERSE_SUFFIX
+    name = etype_name((spec.dst_type, relation, spec.src_type))
+    out.write_table(forward.select(F.col("dst").alias("src"), F.col("src").alias("dst"), "eid"),
+                    out.edges_path(run.root, name))
+    return out.EdgeTypeInfo(src_type=spec.dst_type, relation=relation, dst_type=spec.src_type,
+                            count=count, reverse_of=spec.name)
