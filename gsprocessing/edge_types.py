@@ -9,8 +9,9 @@ order lining up between files.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-from typing import Dict
+from typing import Dict, List, Tuple
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
@@ -18,16 +19,19 @@ from pyspark.sql import functions as F
 from graphmill.errors import InputError
 from graphmill.spark import dense_index
 from gsprocessing import output as out
-from gsprocessing.config.schema import EdgeSpec, etype_name
+from gsprocessing.config.schema import EdgeSpec, FeatureSpec, etype_name
 from gsprocessing.features import apply_features, feature_infos, missing_counts, output_names
 from gsprocessing.ids import DST, SRC, clean_ids, dangling_examples, endpoint_counts, map_endpoint
 from gsprocessing.steps import Run, attach_labels, capped, features_for
 from gsprocessing.tables import InputTable
+from gsprocessing.transforms import make_transform
+from gsprocessing.transforms.hard_negative import MAPPED, EdgeDstHardNegative, map_hard_negatives
 from gsprocessing.transforms.base import quote
 
 log = logging.getLogger(__name__)
 REVERSE_SUFFIX = "-rev"
 EID = "__gm_eid"
+ROW = "__gm_row"  # a row key of the edge table while it is cached (hard negatives regroup by it)
 
 
 def build_edge_type(run: Run, spec: EdgeSpec, table: InputTable) -> out.EdgeTypeInfo:
@@ -39,19 +43,21 @@ def build_edge_type(run: Run, spec: EdgeSpec, table: InputTable) -> out.EdgeType
     for col, ntype in ((spec.src_col, spec.src_type), (spec.dst_col, spec.dst_type)):
         df = df.withColumn(col, clean_ids(F.col(quote(col)), run.id_types[ntype]))
     df = map_endpoint(df, spec.src_col, run.id_maps[spec.src_type], SRC)
-    df = map_endpoint(df, spec.dst_col, run.id_maps[spec.dst_type], DST).persist()
+    df = map_endpoint(df, spec.dst_col, run.id_maps[spec.dst_type], DST)
+    df = df.withColumn(ROW, F.monotonically_increasing_id()).persist()
     try:
         counts = endpoint_counts(df, spec.src_col, spec.dst_col)
         rep.rows_read, rep.null_ids_dropped = counts["rows"], counts["null_ids"]
         _dangling(run, spec, table, df, counts, rep)
         df = df.where(F.col(SRC).isNotNull() & F.col(DST).isNotNull())
-        fitted = features_for(run, "edges", spec.name, df, spec.features)
+        df, feature_specs = _hard_negatives(run, spec, df, rep)
+        fitted = features_for(run, "edges", spec.name, df, feature_specs)
         rep.missing_values = missing_counts(fitted)
         rep.categories_capped = capped(fitted)
         # Ties in (src, dst) are ordered by the columns that reach the output: rows equal on
         # those are interchangeable. (Other columns may be unhashable, e.g. maps.)
         used = dict.fromkeys([spec.src_col, spec.dst_col]
-                             + [c for f in spec.features for c in f.columns]
+                             + [c for f in feature_specs for c in f.columns]
                              + [lab.column for lab in spec.labels if lab.column])
         row_hash = F.xxhash64(*[F.col(quote(c)) for c in used])
         keyed, features = apply_features(df.withColumn("__gm_hash", row_hash), fitted)
@@ -76,6 +82,31 @@ def build_edge_type(run: Run, spec: EdgeSpec, table: InputTable) -> out.EdgeType
     return out.EdgeTypeInfo(src_type=spec.src_type, relation=spec.relation,
                             dst_type=spec.dst_type, count=count,
                             features=feature_infos(fitted), labels=label_dicts)
+
+
+def _hard_negatives(run: Run, spec: EdgeSpec, df: DataFrame,
+                    rep: out.TypeReport) -> Tuple[DataFrame, List[FeatureSpec]]:
+    """Map the ids of ``edge_dst_hard_negative`` features through the destination id map; the
+    feature then reads the mapped column (an array of nids)."""
+    specs = []
+    for i, f in enumerate(spec.features):
+        if f.transform != EdgeDstHardNegative.name:
+            specs.append(f)
+            continue
+        if len(f.columns) != 1:
+            raise InputError(f"{f.where}: edge_dst_hard_negative reads one column, got "
+                             f"{list(f.columns)}")
+        mapped = f"{MAPPED}{i}"
+        df = map_hard_negatives(df, make_transform(f.transform, f.params), f.columns[0],
+                                run.id_maps[spec.dst_type], run.id_types[spec.dst_type], ROW,
+                                mapped)
+        unknown = df.agg(F.sum(F.size(F.filter(mapped, lambda x: x < 0)))).first()[0] or 0
+        if unknown:
+            rep.hard_negatives_unknown[f.name] = int(unknown)
+            log.warning("%s: %d hard-negative id(s) are not '%s' nodes; written as -1",
+                        f.where, unknown, spec.dst_type)
+        specs.append(dataclasses.replace(f, columns=(mapped,)))
+    return df, specs
 
 
 def _dangling(run: Run, spec: EdgeSpec, table: InputTable, df: DataFrame,

@@ -2,12 +2,19 @@
 
 All aggregate statistics of a table's features are computed in a single Spark job; transforms that
 need more (the distinct values of a categorical column) run their own small job.
+
+A feature writes one output column named after it (an array of its ``out_dtype``), unless its
+transform declares several: such a transform defines ``output_names(feature) -> [name, ...]``
+(known before fitting, checked for collisions before any job) and ``outputs(feature, state) ->
+[(name, dim, dtype), ...]`` (``dtype`` None: the feature's ``out_dtype``), takes one input column,
+and its ``apply`` adds a struct column with one array field per output (e.g. ``tokenize_hf``:
+``input_ids``, ``attention_mask``, ``token_type_ids``, all int64).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Dict, List, Sequence, Tuple
+from typing import Any, Dict, List, NamedTuple, Sequence, Tuple
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
@@ -16,6 +23,23 @@ from graphmill.errors import InputError
 from gsprocessing.config.schema import FeatureSpec
 from gsprocessing.output import FeatureInfo
 from gsprocessing.transforms import TRANSFORMS, State, Transform, make_transform
+
+
+ELEMENT_TYPES = {"float32": "float", "float64": "double", "int64": "bigint"}
+
+
+class Output(NamedTuple):
+    """One column a feature writes: its name, width and element type."""
+
+    name: str
+    dim: int
+    dtype: str  # "float32" | "float64" | "int64"
+
+
+def output_names_of(spec: FeatureSpec, transform: Transform) -> List[str]:
+    """The columns a feature will write (known before fitting)."""
+    names = getattr(transform, "output_names", None)
+    return list(names(spec.name)) if names is not None else [spec.name]
 
 
 @dataclass
@@ -30,8 +54,19 @@ class FittedFeature:
     def dim(self) -> int:
         return sum(self.transform.dim(s) for s in self.states)
 
+    def outputs(self) -> List[Output]:
+        """The columns this feature writes, in order."""
+        if not is_multi_output(self.transform):
+            # A transform may fix its element type (hard negatives are node ids: int64).
+            dtype = getattr(self.transform, "output_dtype", None) or self.spec.out_dtype
+            return [Output(self.spec.name, self.dim, dtype)]
+        return [Output(name, dim, dtype or self.spec.out_dtype)
+                for name, dim, dtype in self.transform.outputs(self.spec.name, self.states[0])]
+
     def info(self) -> FeatureInfo:
-        return FeatureInfo(dim=self.dim, dtype=self.spec.out_dtype)
+        """Width and dtype of a feature with a single output (see :meth:`outputs`)."""
+        (out,) = self.outputs()
+        return FeatureInfo(dim=out.dim, dtype=out.dtype)
 
     def to_dict(self) -> Dict[str, Any]:
         return {"transform": self.spec.transform, "params": self.transform.params(),
@@ -45,16 +80,22 @@ class FittedFeature:
         return cls(spec=spec, transform=transform,
                    states=[state_cls.from_dict(s) for s in d["states"]])
 
-    def apply(self, df: DataFrame, out: str) -> DataFrame:
-        """``df`` with the feature added as column ``out`` (array of ``out_dtype``)."""
+    def apply(self, df: DataFrame, tmp: str) -> Tuple[DataFrame, List[Column]]:
+        """``df`` with the feature computed under the temporary name ``tmp``, and the columns that
+        select its outputs by name (arrays of each output's dtype)."""
+        if is_multi_output(self.transform):
+            df = self.transform.apply(df, self.spec.columns[0], self.states[0], tmp)
+            return df, [F.col(tmp).getField(o.name).cast(f"array<{ELEMENT_TYPES[o.dtype]}>")
+                        .alias(o.name) for o in self.outputs()]
         parts = []
         for j, (column, state) in enumerate(zip(self.spec.columns, self.states)):
-            part = f"{out}__part{j}"
+            part = f"{tmp}__part{j}"
             df = self.transform.apply(df, column, state, part)
             parts.append(part)
         vec = F.col(parts[0]) if len(parts) == 1 else F.concat(*[F.col(p) for p in parts])
-        element = "float" if self.spec.out_dtype == "float32" else "double"
-        return df.withColumn(out, vec.cast(f"array<{element}>")).drop(*parts)
+        element = ELEMENT_TYPES[self.outputs()[0].dtype]
+        df = df.withColumn(tmp, vec.cast(f"array<{element}>")).drop(*parts)
+        return df, [F.col(tmp).alias(self.spec.name)]
 
 
 def apply_features(df: DataFrame, fitted: Sequence[FittedFeature]) -> Tuple[DataFrame, List[Column]]:
@@ -63,16 +104,51 @@ def apply_features(df: DataFrame, fitted: Sequence[FittedFeature]) -> Tuple[Data
     Features are computed under temporary names so that a feature named like an input column
     (``words`` from ``words``) never shadows the input of another feature.
     """
-    names = []
+    check_output_names([(f.spec, [o.name for o in f.outputs()]) for f in fitted])
+    names: List[Column] = []
     for i, f in enumerate(fitted):
-        df = f.apply(df, f"__feature{i}")
-        names.append(F.col(f"__feature{i}").alias(f.spec.name))
+        df, columns = f.apply(df, f"__feature{i}")
+        names.extend(columns)
     return df, names
+
+
+def check_output_names(features: Sequence[Tuple[FeatureSpec, List[str]]]) -> None:
+    """Raise if two features of one table write a column of the same name.
+
+    Raises:
+        InputError: naming both features of every clash and the columns they share.
+    """
+    owner: Dict[str, FeatureSpec] = {}
+    clashes: Dict[Tuple[str, str], List[Any]] = {}  # (where, where) → [first, second, names]
+    for spec, names in features:
+        for name in names:
+            first = owner.setdefault(name, spec)
+            if first is not spec:
+                clashes.setdefault((first.where, spec.where), [first, spec, []])[2].append(name)
+    if not clashes:
+        return
+    lines = [f"{b.where} (feature '{b.name}', {b.transform}) and {a.where} (feature '{a.name}', "
+             f"{a.transform}) both write the column(s) {names}" for a, b, names in clashes.values()]
+    hint = "rename one of the features"
+    if any("tokenize_hf" in (a.transform, b.transform) for a, b, _ in clashes.values()):
+        hint += ("; tokenize_hf always writes input_ids, attention_mask and token_type_ids (the "
+                 "names GraphStorm's LM encoders read), so tokenize one text column per type")
+    raise InputError("; ".join(lines) + f": a table holds one column of each name; {hint}")
+
+
+def is_multi_output(transform: Transform) -> bool:
+    """Whether the transform declares its own outputs (see the module docstring)."""
+    return hasattr(transform, "outputs")
 
 
 def fit_features(df: DataFrame, specs: Sequence[FeatureSpec]) -> List[FittedFeature]:
     """Fit every feature of a table: one job for all aggregates, plus per-transform extras."""
     transforms = [make_transform(s.transform, s.params) for s in specs]
+    check_output_names([(s, output_names_of(s, t)) for s, t in zip(specs, transforms)])
+    for spec, t in zip(specs, transforms):
+        if is_multi_output(t) and len(spec.columns) > 1:
+            raise InputError(f"{spec.where}: {spec.transform} takes one column, got "
+                             f"{list(spec.columns)}; use one feature per column")
     exprs: List[Column] = []
     for i, (spec, t) in enumerate(zip(specs, transforms)):
         for j, column in enumerate(spec.columns):
@@ -91,6 +167,16 @@ def fit_features(df: DataFrame, specs: Sequence[FeatureSpec]) -> List[FittedFeat
             states.append(t.fit_extra(df, column, mine, spec.where))
         fitted.append(FittedFeature(spec=spec, transform=t, states=states))
     return fitted
+
+
+def feature_infos(fitted: Sequence[FittedFeature]) -> Dict[str, FeatureInfo]:
+    """Output column name → width and dtype, for the manifest."""
+    return {o.name: FeatureInfo(dim=o.dim, dtype=o.dtype) for f in fitted for o in f.outputs()}
+
+
+def output_names(fitted: Sequence[FittedFeature]) -> List[str]:
+    """The output column names of the features, in order (the columns ``apply_features`` adds)."""
+    return [o.name for f in fitted for o in f.outputs()]
 
 
 def missing_counts(fitted: Sequence[FittedFeature]) -> Dict[str, int]:

@@ -35,7 +35,7 @@ from typing import Any, Dict, List, Optional
 
 from graphmill.errors import InputError
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: labels lists (tasks, masks), edge labels, report fields
 MANIFEST = "manifest.json"
 TRANSFORMS = "transforms.json"
 REPORT = "report.json"
@@ -128,6 +128,7 @@ class TypeReport:
     categories_capped: Dict[str, int] = field(default_factory=dict)  # feature → values in OTHER
     splits: Dict[str, Dict[str, int]] = field(default_factory=dict)  # label → rows per split
     custom_split_unknown_ids: Dict[str, int] = field(default_factory=dict)
+    hard_negatives_unknown: Dict[str, int] = field(default_factory=dict)  # feature → ids not nodes
 
 
 @dataclass

@@ -114,8 +114,10 @@ def scan(table: InputTable, used: Sequence[str]) -> None:
     table.nulls = {c: n for c, n in table.nulls.items() if n}
     bad = sum(int(r["__gm_bad"]) for r in rows) if BAD_ROW in df.columns else 0
     if bad:
+        # (Spark refuses a query of the corrupt-record column alone: one real column joins it.)
         examples = (df.where(F.col(BAD_ROW).isNotNull())
-                    .select(F.input_file_name().alias("f"), F.col(BAD_ROW).alias("row"))
+                    .select(F.input_file_name().alias("f"), F.col(BAD_ROW).alias("row"),
+                            F.col(quote(columns[0])))
                     .limit(3).collect())
         shown = "; ".join(f"{r.f}: {r.row[:200]!r}" for r in examples)
         raise InputError(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
@@ -63,8 +63,8 @@ def _write(spark: SparkSession, fs: HadoopFS, manifest: processed.Manifest, inpu
     train_counts: Dict[str, List[int]] = {}
     for ntype, info in manifest.node_types.items():
         t0 = time.time()
-        df, offsets, train = _number(nodes[ntype], assignment[ntype], num_parts,
-                                     info.label is not None)
+        train_mask = (info.label.get("masks") or ["train_mask"])[0] if info.label else None
+        df, offsets, train = _number(nodes[ntype], assignment[ntype], num_parts, train_mask)
         try:
             id_map = spark.read.parquet(processed.id_map_path(input_root, ntype))
             processed.write_table(df.select("nid", "part", "gid").join(id_map, "nid")
@@ -104,16 +104,18 @@ def _write(spark: SparkSession, fs: HadoopFS, manifest: processed.Manifest, inpu
                          source={"processed": input_root, "processed_seed": manifest.seed})
 
 
-def _number(nodes: DataFrame, assigned: DataFrame, num_parts: int, labelled: bool):
+def _number(nodes: DataFrame, assigned: DataFrame, num_parts: int, train_mask: Optional[str]):
     """Add ``part`` and ``gid`` (part k owns a contiguous range, by nid within it) to a node table.
 
     Returns the frame (persisted: the caller writes it twice and unpersists it), the part
-    offsets, and the training nodes per part (or None for unlabelled types).
+    offsets, and the training nodes per part (or None for unlabelled types). ``train_mask``
+    names the first label's train mask column (None: no label).
     """
+    labelled = train_mask is not None
     df = nodes.join(assigned, "nid")
     aggs = [F.count(F.lit(1)).alias("n")]
     if labelled:
-        aggs.append(F.sum(F.col("train_mask").cast("int")).alias("train"))
+        aggs.append(F.sum(F.col(quote(train_mask)).cast("int")).alias("train"))
     counts, train = [0] * num_parts, [0] * num_parts
     for row in df.groupBy("part").agg(*aggs).collect():
         counts[row.part] = int(row.n)

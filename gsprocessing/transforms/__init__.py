@@ -1,6 +1,8 @@
 """Feature transforms: one file per transform, one line per transform in ``TRANSFORMS``.
 
-Names are those of GraphStorm's GConstruct dialect, so its configs work as they are.
+Names are those of GraphStorm's GConstruct dialect, so its configs work as they are, plus the
+GSProcessing names that are a transform of their own (``numerical``, ``categorical``, ...);
+:func:`gsprocessing.transforms.aliases.from_gsprocessing` translates the rest of that dialect.
 """
 
 from __future__ import annotations
@@ -10,15 +12,30 @@ from typing import Any, Dict, Mapping
 
 from graphmill.errors import did_you_mean
 from gsprocessing.transforms.base import State, Transform
-from gsprocessing.transforms.categorical import ToCategorical
+from gsprocessing.transforms.bucket import BucketNumerical, BucketNumericalGSP
+from gsprocessing.transforms.categorical import Categorical, MultiCategorical, ToCategorical
+from gsprocessing.transforms.hf import BertHF, EmbeddingHF, TokenizeHF
+from gsprocessing.transforms.hard_negative import EdgeDstHardNegative
 from gsprocessing.transforms.noop import NoOp
-from gsprocessing.transforms.numerical import MaxMinNorm, Standard
+from gsprocessing.transforms.numerical import MaxMinNorm, MultiNumerical, Numerical, Standard
+from gsprocessing.transforms.rank_gauss import RankGauss
 
 TRANSFORMS: Dict[str, type] = {
     "no-op": NoOp,
     "max_min_norm": MaxMinNorm,
     "standard": Standard,
+    "rank_gauss": RankGauss,
+    "bucket_numerical": BucketNumerical,
     "to_categorical": ToCategorical,
+    "numerical": Numerical,                 # GSProcessing names from here
+    "multi-numerical": MultiNumerical,
+    "bucket-numerical": BucketNumericalGSP,
+    "categorical": Categorical,
+    "multi-categorical": MultiCategorical,
+    "tokenize_hf": TokenizeHF,
+    "bert_hf": BertHF,
+    "embedding_hf": EmbeddingHF,
+    "edge_dst_hard_negative": EdgeDstHardNegative,
 }
 
 

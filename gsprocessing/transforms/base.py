@@ -15,7 +15,7 @@ from __future__ import annotations
 import inspect
 from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass, fields
-from typing import Any, ClassVar, Dict, List, Mapping, Sequence
+from typing import Any, ClassVar, Dict, Mapping, Sequence
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
@@ -131,3 +131,66 @@ def split_pattern(separator: str) -> str:
 def check_choice(name: str, value: Any, choices: Sequence[Any]) -> None:
     if value not in choices:
         raise ValueError(f"{name} must be one of {list(choices)}, got {value!r}")
+
+
+IMPUTERS = ("none", "mean", "median", "most_frequent")
+
+
+class Imputer:
+    """How a numerical transform fills a missing value (null, empty string, NaN, ±infinity).
+
+    ``none`` keeps it missing; ``mean``; ``median`` (exact: Spark's ``percentile`` aggregate, the
+    mean of the two middle values for an even count); ``most_frequent`` (ties broken by the
+    smallest value; its own small job, see :func:`most_frequent`). A column with no value at all
+    is filled with 0.0. The fill value is saved in the state, so re-applying never recomputes it.
+    """
+
+    def __init__(self, strategy: str) -> None:
+        check_choice("imputer", strategy, IMPUTERS)
+        self.strategy = strategy
+
+    def aggregates(self, x: Column) -> Dict[str, Column]:
+        """``count`` of present values and the statistic the fill value comes from."""
+        out = {"count": F.count(x)}
+        if self.strategy == "mean":
+            out["mean"] = F.avg(x)
+        elif self.strategy == "median":
+            out["median"] = F.percentile(x, F.lit(0.5))
+        return out
+
+    def fill(self, stats: Mapping[str, Any]) -> float | None:
+        """The fill value from ``stats`` (``mode`` must be there for ``most_frequent``)."""
+        if self.strategy == "none":
+            return None
+        key = "mode" if self.strategy == "most_frequent" else self.strategy
+        value = stats.get(key)
+        return float(value) if value is not None else 0.0
+
+
+def most_frequent(values: DataFrame, value: str, by: Sequence[str] = ()) -> DataFrame:
+    """Per group of ``by`` (one row when empty): the most frequent non-null ``value`` as ``mode``,
+    ties broken by the smallest value so the answer never depends on partitioning."""
+    counts = values.where(F.col(value).isNotNull()).groupBy(*by, value).count()
+    order = F.struct((-F.col("count")).alias("c"), F.col(value).alias("v"))
+    return counts.groupBy(*by).agg(F.min_by(F.col(value), order).alias("mode"))
+
+
+def check_number(name: str, value: Any, optional: bool = False) -> None:
+    """A parameter that must be an int or float (not a bool, not a string of digits)."""
+    if value is None and optional:
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+        raise ValueError(f"{name} must be a number, got {value!r}")
+
+
+def check_separator(separator: Any) -> None:
+    if separator is not None and (not isinstance(separator, str) or separator == ""):
+        raise ValueError(f"separator must be a non-empty string, got {separator!r}")
+
+
+def check_scalar_number_column(df: DataFrame, column: str) -> None:
+    """Raise TypeError (the caller adds where) unless ``column`` holds numbers or their strings."""
+    if column_kind(df, column) not in ("string", "numeric"):
+        dtype = df.schema[column].dataType.simpleString()
+        raise TypeError(f"column '{column}' has type {dtype}; numerical transforms accept "
+                        "numbers or strings of numbers")

@@ -1,34 +1,75 @@
-"""``to_categorical``: one-hot (or multi-hot with ``separator``) encoding of string values.
+"""Categorical transforms: GConstruct's ``to_categorical``, GSProcessing's ``categorical`` and
+``multi-categorical``. One-hot, or multi-hot when a row holds several values.
 
-Categories are the distinct present values, sorted (as numbers when every value is an integer,
-else as strings), numbered from 0; GConstruct's ``mapping`` (value → index) replaces the learned
-order. A missing value, an empty string and a value not in the state encode as all zeros.
+Values: the whole trimmed string; with ``separator`` the trimmed pieces of the split string; for an
+array column its elements. Empty values are dropped; a row with no value left is *missing*.
+
+Positions, in this order (the state records them, so re-applying needs nothing else):
+
+1. the categories: the distinct values of the data, or GConstruct's ``mapping`` (value → index,
+   which then fixes everything else); ordered by ``order``: ``value`` (numbers in numeric order
+   when every value is an integer, else string order) or ``frequency`` (most frequent first, ties
+   in string order);
+2. OTHER, when the state has one: for values that have no position of their own. It exists when
+   ``unseen`` is ``other`` or when the data had more than ``max_categories`` distinct values:
+   then the ``max_categories`` most frequent (ties in string order) keep a position and all the
+   others share OTHER, one position after them. ``state.capped`` is how many distinct values
+   were folded into OTHER (report.json's "categories capped");
+3. MISSING, when ``missing`` is ``category``: the position of missing rows.
+
+Applying: a known value sets its position. Any other value sets OTHER when the state has it: a
+value folded into OTHER when fitted and a new one cannot be told apart, as only kept values are
+saved. Without OTHER: ``unseen`` ``zeros`` ignores it, ``error`` raises (so it cannot be combined
+with ``max_categories``). A missing row sets MISSING, or nothing with ``missing: zeros``. A state
+re-applies as it is, whatever its size: it is never capped again.
+
+Defaults: ``to_categorical`` order ``value``, no cap (GConstruct has none). ``categorical`` and
+``multi-categorical`` order ``frequency`` and ``max_categories`` 99: GSProcessing keeps a column of
+up to 100 values whole and otherwise its 99 most frequent plus OTHER, so 99 gives the same vectors
+except for a column of exactly 100 values (here 99 + OTHER). Everywhere missing and unknown
+values encode as all zeros by default, as in both GraphStorm tools. In multi-valued rows every
+occurrence counts towards a value's frequency (as in GSProcessing).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Callable, Dict, FrozenSet, List, Mapping, Optional, Tuple
 
+import pandas as pd
 from pyspark.ml.feature import CountVectorizerModel
 from pyspark.ml.functions import vector_to_array
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from gsprocessing.transforms.base import State, Transform, column_kind, quote, split_pattern
+from graphmill.errors import InputError
+from gsprocessing.transforms.base import (
+    State, Transform, check_choice, check_separator, column_kind, quote, split_pattern,
+)
+
+ORDERS = ("value", "frequency")
+UNSEEN = ("zeros", "other", "error")
+MISSING = ("zeros", "category")
 
 
 @dataclass
 class CategoricalState(State):
     categories: List[str] = field(default_factory=list)   # index i ↔ categories[i]
     index: Dict[str, int] = field(default_factory=dict)   # only when ``mapping`` was given
+    other_index: Optional[int] = None     # position of OTHER, if the state has one
+    missing_index: Optional[int] = None   # position of missing rows, if they have one
+    capped: int = 0                       # distinct values folded into OTHER when fitted
 
     def lookup(self) -> Dict[str, int]:
         return dict(self.index) if self.index else {c: i for i, c in enumerate(self.categories)}
 
-    def width(self) -> int:
+    def named_width(self) -> int:
         lookup = self.lookup()
         return (max(lookup.values()) + 1) if lookup else 0
+
+    def width(self) -> int:
+        extra = [i for i in (self.other_index, self.missing_index) if i is not None]
+        return max([self.named_width() - 1, *extra]) + 1
 
 
 def sort_values(values: List[str]) -> List[str]:
@@ -40,19 +81,42 @@ def sort_values(values: List[str]) -> List[str]:
 
 
 class ToCategorical(Transform):
+    """GConstruct ``to_categorical``; see the module docstring."""
+
     name = "to_categorical"
     state_cls = CategoricalState
 
     def __init__(self, separator: Optional[str] = None,
-                 mapping: Optional[Mapping[str, int]] = None) -> None:
-        if separator is not None and (not isinstance(separator, str) or separator == ""):
-            raise ValueError(f"separator must be a non-empty string, got {separator!r}")
+                 mapping: Optional[Mapping[str, int]] = None, order: str = "value",
+                 max_categories: Optional[int] = None, unseen: str = "zeros",
+                 missing: str = "zeros") -> None:
+        check_separator(separator)
+        check_choice("order", order, ORDERS)
+        check_choice("unseen", unseen, UNSEEN)
+        check_choice("missing", missing, MISSING)
+        if max_categories is not None and (isinstance(max_categories, bool) or not isinstance(
+                max_categories, int) or max_categories < 1):
+            raise ValueError(f"max_categories must be a positive integer or null, got "
+                             f"{max_categories!r}")
+        if unseen == "error" and max_categories is not None:
+            raise ValueError("unseen 'error' cannot be combined with max_categories: values "
+                             "folded into OTHER are not saved, so a new value could not be told "
+                             "from one of them; set max_categories to null or unseen to 'other'")
         if mapping is not None:
-            if not isinstance(mapping, Mapping) or not all(
-                    isinstance(v, int) and v >= 0 for v in mapping.values()):
-                raise ValueError("mapping must map each value to a non-negative integer index")
-        self.separator = separator
-        self.mapping = dict(mapping) if mapping is not None else None
+            self._check_mapping(mapping, order, max_categories)
+        self.separator, self.order, self.max_categories = separator, order, max_categories
+        self.mapping = {str(k): v for k, v in mapping.items()} if mapping is not None else None
+        self.unseen, self.missing = unseen, missing
+
+    @staticmethod
+    def _check_mapping(mapping: Any, order: str, max_categories: Optional[int]) -> None:
+        if not isinstance(mapping, Mapping) or not all(
+                isinstance(v, int) and not isinstance(v, bool) and v >= 0
+                for v in mapping.values()):
+            raise ValueError("mapping must map each value to a non-negative integer index")
+        if order != "value" or max_categories is not None:
+            raise ValueError("mapping fixes the categories and their positions; it cannot be "
+                             "combined with order or max_categories")
 
     def _tokens(self, df: DataFrame, column: str) -> Column:
         """array<string> of the non-empty values of each row."""
@@ -70,29 +134,138 @@ class ToCategorical(Transform):
     def fit_extra(self, df: DataFrame, column: str, stats: Dict[str, Any],
                   where: str) -> CategoricalState:
         if self.mapping is not None:
-            return CategoricalState(index={str(k): v for k, v in self.mapping.items()})
-        values = (df.select(F.explode(self._tokens(df, column)).alias("v")).distinct()
-                  .collect())
-        return CategoricalState(categories=sort_values([r.v for r in values]))
+            state = CategoricalState(index=dict(self.mapping))
+            if self.unseen == "error":
+                self._check_known(df, column, state, where)
+        else:
+            state = self._learn(df, column)
+        named = state.named_width()
+        if self.unseen == "other" or state.capped:
+            state.other_index = named
+        if self.missing == "category":
+            state.missing_index = named + (state.other_index is not None)
+        return state
+
+    def _learn(self, df: DataFrame, column: str) -> CategoricalState:
+        """Categories (and how many were folded into OTHER) from the data: one or two jobs."""
+        counts = df.select(F.explode(self._tokens(df, column)).alias("v")).groupBy("v").count()
+        ranked = counts.orderBy(F.desc("count"), F.asc("v"))
+        cap = self.max_categories
+        if cap is None:
+            rows, distinct = ranked.collect(), None
+        else:  # only the top of the ranking reaches the driver
+            rows = ranked.limit(cap + 1).collect()
+            distinct = len(rows) if len(rows) <= cap else counts.count()
+        n = len(rows) if distinct is None else distinct
+        keep = n if cap is None else min(n, cap)
+        kept = [r.v for r in rows[:keep]]  # already in frequency order
+        if self.order == "value":
+            kept = sort_values(kept)
+        return CategoricalState(categories=kept, capped=n - keep)
+
+    def _check_known(self, df: DataFrame, column: str, state: CategoricalState,
+                     where: str) -> None:
+        """With ``unseen: error``: raise if ``column`` has a value the state does not know."""
+        unknown = _unknown_flag(frozenset(state.lookup()))
+        examples = (df.select(quote(column), self._tokens(df, column).alias("t"))
+                    .where(unknown(F.col("t"))).limit(5).collect())
+        if examples:
+            raise InputError(f"{where}: column '{column}' has values outside the "
+                             f"{len(state.lookup())} known categories, e.g. "
+                             f"{[r[0] for r in examples]}; add them to the mapping, or set "
+                             "unseen to 'zeros' or 'other'")
 
     def dim(self, state: CategoricalState) -> int:
         return state.width()
 
     def apply(self, df: DataFrame, column: str, state: CategoricalState, out: str) -> DataFrame:
-        # CountVectorizerModel + vector_to_array run in the JVM; an equivalent SQL lambda over the
-        # vector width is interpreted per element and was 6x slower on Cora (1,432 words).
-        lookup = state.lookup()
         width = state.width()
         if width == 0:
             return df.withColumn(out, F.array().cast("array<double>"))
-        vocabulary = [""] * width
-        for value, index in lookup.items():
-            vocabulary[index] = value
-        # Unused indices (a sparse ``mapping``) get placeholders no token can equal.
-        vocabulary = [v if v else f"\0unused{i}" for i, v in enumerate(vocabulary)]
-        tokens = f"{out}__tokens"
-        model = CountVectorizerModel.from_vocabulary(vocabulary, inputCol=tokens,
+        if self.unseen == "error" and state.other_index is None:
+            self._check_known(df, column, state, "re-applying a saved state")
+        vocabulary, other, missing = _vocabulary(state)
+        name = f"{out}__tokens"
+        df = df.withColumn(name, self._tokens(df, column))
+        tokens = F.col(name)  # a column, not the expression: the pandas_udf runs once per row
+        if other is not None:
+            df = df.withColumn(name, _unknown_to(frozenset(state.lookup()), other)(tokens))
+        if missing is not None:
+            df = df.withColumn(name, F.when(F.size(tokens) == 0, F.array(F.lit(missing)))
+                               .otherwise(tokens))
+        # CountVectorizerModel + vector_to_array run in the JVM; an equivalent SQL lambda over the
+        # vector width is interpreted per element and was 6x slower on Cora (1,432 words).
+        model = CountVectorizerModel.from_vocabulary(vocabulary, inputCol=name,
                                                      outputCol=f"{out}__vec", binary=True)
-        df = model.transform(df.withColumn(tokens, self._tokens(df, column)))
+        df = model.transform(df)
         return (df.withColumn(out, vector_to_array(F.col(f"{out}__vec"), "float64"))
-                .drop(tokens, f"{out}__vec"))
+                .drop(name, f"{out}__vec"))
+
+
+def _vocabulary(state: CategoricalState) -> Tuple[List[str], Optional[str], Optional[str]]:
+    """The CountVectorizer vocabulary of ``state`` (one entry per position), and the stand-in
+    tokens of OTHER and MISSING. Stand-ins start with NUL and are lengthened until no category
+    equals them; unused indices of a sparse ``mapping`` get stand-ins no token can reach."""
+    lookup = state.lookup()
+    vocabulary = [""] * state.width()
+    for value, index in lookup.items():
+        vocabulary[index] = value
+
+    def stand_in(label: str) -> str:
+        token = f"\0{label}"
+        while token in lookup:
+            token += "\0"
+        return token
+
+    other = stand_in("other") if state.other_index is not None else None
+    missing = stand_in("missing") if state.missing_index is not None else None
+    if other is not None:
+        vocabulary[state.other_index] = other
+    if missing is not None:
+        vocabulary[state.missing_index] = missing
+    vocabulary = [v if v else stand_in(f"unused{i}") for i, v in enumerate(vocabulary)]
+    return vocabulary, other, missing
+
+
+def _unknown_to(known: FrozenSet[str], other: str) -> Callable[[Column], Column]:
+    """A pandas_udf replacing each value not in ``known`` by ``other`` (set lookups per Arrow
+    batch: Spark has no built-in constant-time membership test for a large set in a lambda)."""
+
+    @F.pandas_udf("array<string>")
+    def route(tokens: pd.Series) -> pd.Series:
+        return tokens.map(lambda ts: [t if t in known else other for t in ts])
+
+    return route
+
+
+def _unknown_flag(known: FrozenSet[str]) -> Callable[[Column], Column]:
+    """A pandas_udf: whether a row has a value not in ``known``."""
+
+    @F.pandas_udf("boolean")
+    def flag(tokens: pd.Series) -> pd.Series:
+        return tokens.map(lambda ts: any(t not in known for t in ts)).astype(bool)
+
+    return flag
+
+
+class Categorical(ToCategorical):
+    """GSProcessing ``categorical``: one value per row, GSProcessing's defaults."""
+
+    name = "categorical"
+
+    def __init__(self, order: str = "frequency", max_categories: Optional[int] = 99,
+                 unseen: str = "zeros", missing: str = "zeros") -> None:
+        super().__init__(order=order, max_categories=max_categories, unseen=unseen,
+                         missing=missing)
+
+
+class MultiCategorical(ToCategorical):
+    """GSProcessing ``multi-categorical``: multi-hot of an array column or a split string."""
+
+    name = "multi-categorical"
+
+    def __init__(self, separator: Optional[str] = None, order: str = "frequency",
+                 max_categories: Optional[int] = 99, unseen: str = "zeros",
+                 missing: str = "zeros") -> None:
+        super().__init__(separator=separator, order=order, max_categories=max_categories,
+                         unseen=unseen, missing=missing)

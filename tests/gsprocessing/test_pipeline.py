@@ -17,7 +17,7 @@ def load(path, name):
 
 def test_manifest_counts_dims_and_labels(tiny_processed):
     m = load(tiny_processed, "manifest.json")
-    assert m["format_version"] == 1 and m["seed"] == 7
+    assert m["format_version"] == 2 and m["seed"] == 7
     assert {t: v["count"] for t, v in m["node_types"].items()} == {"user": 5, "item": 8,
                                                                     "store": 2}
     assert {t: v["count"] for t, v in m["edge_types"].items()} == {

@@ -82,6 +82,11 @@ class LocalGraph:
         graph = cls(meta, book, rank)
         for ntype in graph.node_types:
             graph._load_nodes(root, ntype)
+        skipped = {t: graph.token_feature_names(t) for t in graph.node_types
+                   if graph.token_feature_names(t)}
+        if skipped:
+            log.warning("token features %s are not used: token ids need an LM encoder, which "
+                        "training does not have yet (use bert_hf/embedding_hf for text)", skipped)
         for name in graph.edge_types:
             m = meta.edge_types[name]
             dst, src, eid = graph._read_edges(root, name)
@@ -91,7 +96,18 @@ class LocalGraph:
         return graph
 
     def feature_names(self, ntype: str) -> List[str]:
-        return sorted(self.meta.node_types[ntype].features)
+        """The float features of ``ntype``, fed to its input encoder (sorted by name).
+
+        Integer features (token ids and masks of ``tokenize_hf``) are left out: they need an LM
+        encoder, not a linear projection.
+        """
+        features = self.meta.node_types[ntype].features
+        return sorted(f for f, m in features.items() if m.get("dtype") != "int64")
+
+    def token_feature_names(self, ntype: str) -> List[str]:
+        """The int64 features of ``ntype`` (token ids and masks), which no encoder reads yet."""
+        features = self.meta.node_types[ntype].features
+        return sorted(f for f, m in features.items() if m.get("dtype") == "int64")
 
     def feature_dim(self, ntype: str) -> int:
         m = self.meta.node_types[ntype]
@@ -109,8 +125,11 @@ class LocalGraph:
         return torch.cat(ranges) if ranges else torch.zeros(0, dtype=torch.long)
 
     def label_name(self, ntype: str) -> Optional[str]:
+        """The class label column training reads (single-label classification only; other
+        label kinds belong to tasks that are not built yet)."""
         label = self.meta.node_types[ntype].label
-        return label["column"] if label else None
+        usable = label and label["task"] == "classification" and not label.get("multilabel")
+        return label["column"] if usable else None
 
     def _load_nodes(self, root: str, ntype: str) -> None:
         n = self.num_local[ntype]
@@ -129,16 +148,17 @@ class LocalGraph:
                     [parts.vectors(table, f, dims[f]) for f in names], axis=1))
             if y is not None:
                 y[rows] = _longs(table, label)
-                for s in masks:
+                mask_columns = self.meta.node_types[ntype].label.get("masks") or \
+                    [f"{s}_mask" for s in masks]
+                for s, column in zip(masks, mask_columns):
                     masks[s][rows] = torch.from_numpy(
-                        table.column(f"{s}_mask").to_numpy(zero_copy_only=False))
+                        table.column(column).to_numpy(zero_copy_only=False))
         if x is not None:
             self.x[ntype] = x
         if y is not None:
             self.y[ntype], self.masks[ntype] = y, masks
 
     def _read_edges(self, root: str, name: str):
-        m = self.meta.edge_types[name]
         dst_gid, src, eid = [], [], []
         for k in self.parts:
             table = parts.read_part_edges(root, k, name, columns=["src_gid", "dst_gid", "eid"])

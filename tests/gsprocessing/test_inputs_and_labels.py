@@ -1,0 +1,233 @@
+"""Issue-3 inputs, policies and labels on one awkward graph, processed once (Spark is slow to
+start jobs, so one run carries many checks), plus the cases that must fail."""
+
+import json
+import shutil
+
+import pytest
+
+from graphmill.errors import InputError
+from gsprocessing.config import parse_graph_config
+from gsprocessing.pipeline import ProcessOptions, process
+from tests.conftest import read_parquet
+
+GRAPH = """
+version: graphmill-v1
+nodes:
+  - type: user
+    files: users/                      # a directory: two latin-1 files with ';'
+    format: csv
+    csv: {separator: ";", encoding: latin-1}
+    id: uid
+    features:
+      - {column: age, transform: numerical, params: {imputer: median, normalizer: min-max}}
+      - {column: city, transform: categorical}
+  - type: user                         # a second block, joined on the id
+    files: user_scores.parquet
+    id: user
+    features:
+      - {column: score, transform: numerical, params: {normalizer: none, imputer: mean}}
+      - {column: tags, name: tags, transform: multi-categorical}
+  - type: item
+    files: items.csv
+    id: item_id
+    labels:
+      - {column: genres, task: classification, separator: "|",
+         split: {train: 0.5, val: 0.25, test: 0.25}}
+      - {column: price, task: regression, masks: [tm_price, vm_price, sm_price],
+         custom_split: {train: [split/train.csv], val: [split/val.json], column: [item_id]}}
+edges:
+  - source: {type: user, column: who}
+    dest: {type: item, column: what}
+    relation: {column: kind}           # one file, several relations
+    files: events.csv
+    features:
+      - {column: weight, transform: numerical}
+      - {column: negs, name: hard_negs, transform: edge_dst_hard_negative,
+         params: {separator: "|"}}
+    labels:
+      - {column: stars, task: classification, split: {train: 0.6, val: 0.2, test: 0.2}}
+  - source: {type: user, column: a}
+    dest: {type: user, column: b}
+    relation: follows
+    files: follows.parquet
+    labels:
+      - {task: link_prediction, split: {train: 0.5, val: 0.25, test: 0.25}}
+"""
+
+
+def write_inputs(root):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    (root / "users").mkdir(parents=True)
+    (root / "users" / "a.csv").write_bytes(
+        "uid;age;city\nalice;30;Zürich\nbob;;\nzoë;25;Köln\n".encode("latin-1"))
+    # bob again (kept: the first file's row), and a row whose city has the separator, quoted.
+    (root / "users" / "b.csv").write_bytes(
+        'uid;age;city\nbob;99;Oslo\ncarol;41;"Zürich"\ndave;35;"a;b"\n'.encode("latin-1"))
+    pq.write_table(pa.table({"user": ["alice", "bob", "erin"], "score": [1.0, 2.0, 3.0],
+                             "tags": [["x", "y"], [], ["y"]]}), root / "user_scores.parquet")
+    (root / "items.csv").write_text(
+        "item_id,genres,price\ni1,rock|pop,10\ni2,pop,20.5\ni3,,7\ni4,jazz| rock,\n"
+        "i5,rock,3\ni6,pop|jazz,1\n")
+    (root / "split").mkdir()
+    (root / "split" / "train.csv").write_text("item_id\ni1\ni2\ni4\ni404\n")
+    (root / "split" / "val.json").write_text('{"item_id": "i3"}\n{"item_id": "i5"}\n')
+    (root / "events.csv").write_text(
+        "who,what,kind,weight,stars,negs\nalice,i1,bought,1,5,i2|i3\nbob,i2,bought,2,4,\n"
+        "zoë,i1,viewed,,,i6\ncarol,i3,viewed,4,5,i1\ndave,i99,bought,5,1,i404|i1|i2\n"
+        "erin,i2,viewed,6,3,\nalice,i5,bought,7,2,i6\n")
+    pq.write_table(pa.table({"a": ["alice", "bob", "carol", "dave"],
+                             "b": ["bob", "carol", "dave", "alice"]}), root / "follows.parquet")
+
+
+@pytest.fixture(scope="module")
+def awkward(spark, tmp_path_factory):
+    root = tmp_path_factory.mktemp("awkward")
+    write_inputs(root / "data")
+    spec = parse_graph_config(GRAPH, "graph.yaml")
+    out = root / "out"
+    manifest = process(spark, spec, ProcessOptions(
+        input_prefix=str(root / "data"), output=str(out), duplicates="first", dangling="add",
+        seed=3))
+    return root, out, manifest
+
+
+def ids_of(out, ntype):
+    d = read_parquet(out / "id_map" / ntype).to_pydict()
+    return dict(zip(d["orig"], d["nid"]))
+
+
+def rows_of(out, table, key="nid"):
+    return {r[key]: r for r in read_parquet(out / table).to_pylist()}
+
+
+def test_blocks_joined_encoding_and_duplicates(awkward):
+    _, out, m = awkward
+    users = ids_of(out, "user")
+    assert sorted(users) == ["alice", "bob", "carol", "dave", "erin", "zoë"]  # erin: block 2
+    rows = rows_of(out, "nodes/user")
+    report = json.loads((out / "report.json").read_text())["nodes"]["user"]
+    assert report["duplicate_ids"] == {"ids": 1, "rows_dropped": 1, "examples": ["bob"]}
+    assert len(report["rows_per_file"]) == 3 and report["rows_read"] == 9
+    # bob's first row (file a.csv) has no age, nor has erin (block 2 only): both imputed.
+    ages = {u: rows[n]["age"][0] for u, n in users.items()}
+    assert ages["bob"] == ages["erin"] and 0 < ages["bob"] < 1
+    assert ages["alice"] == pytest.approx((30 - 25) / (41 - 25))
+    city = m.node_types["user"].features["city"].dim
+    assert city == 3  # Zürich, Köln, a;b: decoded from latin-1, the quoted separator kept
+    assert rows[users["erin"]]["score"] == [3.0] and rows[users["erin"]]["city"] == [0.0] * 3
+    assert rows[users["alice"]]["tags"] == [1.0, 1.0] and rows[users["bob"]]["tags"] == [0, 0]
+
+
+def test_relation_column_and_dangling_add(awkward):
+    _, out, m = awkward
+    assert m.edge_types["user__bought__item"].count == 4
+    assert m.edge_types["user__viewed__item"].count == 3
+    assert "i99" in ids_of(out, "item")
+    report = json.loads((out / "report.json").read_text())
+    assert report["nodes"]["item"]["nodes_added"] == 1
+
+
+def test_multilabel_regression_and_custom_split(awkward):
+    _, out, m = awkward
+    item = m.node_types["item"]
+    genres, price = item.labels
+    assert genres["classes"] == ["jazz", "pop", "rock"] and genres["multilabel"]
+    assert price["stats"]["max"] == 20.5 and price["split_source"] == "custom"
+    items = ids_of(out, "item")
+    rows = rows_of(out, "nodes/item")
+    assert rows[items["i4"]]["genres"] == [1.0, 0.0, 1.0]  # "jazz| rock": tokens trimmed
+    assert rows[items["i3"]]["genres"] is None            # no genre: in no mask
+    assert not any(rows[items["i3"]][k] for k in ("train_mask", "val_mask", "test_mask"))
+    assert genres["split"] == {"train": 2, "val": 2, "test": 1, "unlabeled": 2}  # round half even
+    # price: custom split; i4 is listed for train but has no price, so it is in no mask.
+    assert [rows[items[i]]["tm_price"] for i in ("i1", "i2", "i4")] == [True, True, False]
+    assert rows[items["i3"]]["vm_price"] and rows[items["i5"]]["vm_price"]
+    assert not any(rows[items["i6"]][k] for k in ("tm_price", "vm_price", "sm_price"))
+    assert rows[items["i99"]]["price"] is None
+    report = json.loads((out / "report.json").read_text())["nodes"]["item"]
+    assert report["custom_split_unknown_ids"] == {"price": 1}  # i404
+
+
+def test_hard_negatives_are_mapped_padded_and_never_drop_rows(awkward):
+    _, out, m = awkward
+    users, items = ids_of(out, "user"), ids_of(out, "item")
+    assert m.edge_types["user__bought__item"].features["hard_negs"].dim == 3
+    assert m.edge_types["user__bought__item"].features["hard_negs"].dtype == "int64"
+    negs = {(e["src"], e["dst"]): e["hard_negs"] for e in read_parquet(
+        out / "edges" / "user__bought__item").to_pylist()}
+    assert negs[(users["alice"], items["i1"])] == [items["i2"], items["i3"], -1]
+    assert negs[(users["bob"], items["i2"])] == [-1, -1, -1]
+    assert negs[(users["dave"], items["i99"])] == [-1, items["i1"], items["i2"]]  # i404: unknown
+    report = json.loads((out / "report.json").read_text())["edges"]["user__bought__item"]
+    assert report["hard_negatives_unknown"] == {"hard_negs": 1}
+
+
+def test_edge_labels_sit_on_their_edges(awkward):
+    _, out, m = awkward
+    users, items = ids_of(out, "user"), ids_of(out, "item")
+    edges = read_parquet(out / "edges" / "user__viewed__item").to_pylist()
+    stars = {(e["src"], e["dst"]): e["stars"] for e in edges}
+    classes = m.edge_types["user__viewed__item"].labels[0]["classes"]
+    assert classes == ["0", "1", "2", "3", "4", "5"]  # integer labels kept as given
+    assert stars[(users["erin"], items["i2"])] == 3 and stars[(users["carol"], items["i3"])] == 5
+    assert stars[(users["zoë"], items["i1"])] == -1
+    lp = read_parquet(out / "edges" / "user__follows__user").to_pylist()
+    assert sum(e["train_mask"] for e in lp) == 2 and sum(e["val_mask"] for e in lp) == 1
+
+
+def test_transforms_from_reapplies_every_state(spark, awkward, tmp_path):
+    root, out, _ = awkward
+    data = tmp_path / "data"
+    shutil.copytree(root / "data", data)
+    with open(data / "users" / "b.csv", "ab") as f:
+        f.write("frank;80;Berlin\n".encode("latin-1"))      # new rows, outside the old range
+    with open(data / "events.csv", "a") as f:
+        f.write("frank,i6,viewed,100,1,i1\n")
+    again = tmp_path / "again"
+    process(spark, parse_graph_config(GRAPH, "graph.yaml"), ProcessOptions(
+        input_prefix=str(data), output=str(again), duplicates="first", dangling="add", seed=3,
+        transforms_from=str(out / "transforms.json")))
+    old_ids, new_ids = ids_of(out, "user"), ids_of(again, "user")
+    old, new = rows_of(out, "nodes/user"), rows_of(again, "nodes/user")
+    for user, nid in old_ids.items():
+        for column in ("age", "city", "score", "tags"):
+            assert json.dumps(new[new_ids[user]][column]) == json.dumps(old[nid][column]), \
+                (user, column)
+    assert new[new_ids["frank"]]["age"] == [1.0]  # clipped to the old range, not refitted
+
+    def by_pair(path, ids):
+        names = {v: k for k, v in ids.items()}
+        return {(names[e["src"]], e["dst"]): e["weight"] for e in read_parquet(path).to_pylist()}
+    old_e = by_pair(out / "edges/user__viewed__item", old_ids)
+    new_e = by_pair(again / "edges/user__viewed__item", new_ids)
+    assert json.dumps([new_e[k] for k in old_e]) == json.dumps(list(old_e.values()))  # NaN too
+
+
+def test_ragged_csv_row_is_an_error_naming_the_file(spark, tmp_path):
+    data = tmp_path / "data"
+    write_inputs(data)
+    (data / "items.csv").write_text("item_id,genres,price\ni1,rock,10\ni2,pop,20,extra\n")
+    with pytest.raises(InputError, match=r"nodes\[2\]: 1 CSV row\(s\) do not have the 3 fields "
+                                         r"of the header .*items.csv: 'i2,pop,20,extra'"):
+        process(spark, parse_graph_config(GRAPH, "graph.yaml"), ProcessOptions(
+            input_prefix=str(data), output=str(tmp_path / "out"), duplicates="first"))
+    assert not (tmp_path / "out").exists()
+
+
+def test_homogeneous_graph(spark, tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "n.csv").write_text("id,x\n1,0.5\n2,1.5\n3,2.5\n")
+    (data / "e.csv").write_text("s,d\n1,2\n2,3\n")
+    spec = parse_graph_config(json.dumps({
+        "nodes": [{"node_type": "_N", "format": {"name": "csv"}, "files": "n.csv",
+                   "node_id_col": "id", "features": [{"feature_col": "x"}]}],
+        "edges": [{"relation": ["_N", "_E", "_N"], "format": {"name": "csv"}, "files": "e.csv",
+                   "source_id_col": "s", "dest_id_col": "d"}]}), "g.json")
+    m = process(spark, spec, ProcessOptions(input_prefix=str(data), output=str(tmp_path / "o"),
+                                            add_reverse_edges=True))
+    assert {k: v.count for k, v in m.node_types.items()} == {"_N": 3}
+    assert set(m.edge_types) == {"_N___E___N", "_N___E-rev___N"}
