@@ -84,3 +84,15 @@ def test_training_on_missing_parts(tmp_path):
     result = subprocess.run([sys.executable, "-m", "training", "--config", str(job)],
                             env=env_with_repo(), capture_output=True, text=True, timeout=300)
     assert result.returncode == 2 and "META.json: not found" in result.stderr
+
+
+def test_strict_turns_config_warnings_into_errors(tmp_path, capsys):
+    """Checked before Spark starts: no session is needed to refuse the config."""
+    def edit(raw):
+        raw["nodes"][0]["node_type"] = "users"   # the edges say "user": two warnings
+    assert process(tiny_config(tmp_path, edit), tmp_path, "--strict") == 2
+    err = capsys.readouterr().err
+    assert "nodes[0]: node type 'users' has no edges (did you mean 'user'?); it is kept as " \
+           "isolated nodes (--strict)" in err
+    assert "edges[0]: node type 'user' has no node block (did you mean 'users'?)" in err
+    assert not (tmp_path / "out").exists()

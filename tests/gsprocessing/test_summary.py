@@ -1,0 +1,34 @@
+"""The printed summary of gm-process shows every data-quality finding of report.json."""
+
+from gsprocessing import output as out
+from gsprocessing.__main__ import summary
+
+
+def test_summary_lists_findings():
+    label = {"column": "y", "task": "classification",
+             "split": {"train": 3, "val": 1, "test": 1, "unlabeled": 2}}
+    manifest = out.Manifest(
+        node_types={"user": out.NodeTypeInfo(count=5, id_dtype="string",
+                                             features={"age": out.FeatureInfo(1, "float32")},
+                                             label=label, labels=[label])},
+        edge_types={"user__r__user": out.EdgeTypeInfo("user", "r", "user", 4)},
+        seed=1, config={}, timings={"total_s": 3.5})
+    report = {
+        "nodes": {"user": {"rows_read": 8, "rows_per_file": {"a.csv": 5, "b.csv": 3},
+                           "nulls": {"age": 2}, "null_ids_dropped": 1,
+                           "duplicate_ids": {"ids": 1, "rows_dropped": 2, "examples": ["bob"]},
+                           "categories_capped": {"city": 4}}},
+        "edges": {"user__r__user": {"rows_read": 6, "dangling": {
+            "dst": {"count": 2, "examples": ["x", "y"]}}, "nodes_added": 0}},
+        "warnings": ["nodes[1]: node type 'movies' has no edges"]}
+    text = "\n".join(summary("out/", manifest, report))
+    for expected in ("gm-process: wrote out/ in 3.5 s",
+                     "nodes/user: 5 written of 8 rows read; features age[1]",
+                     "a.csv: 5 rows", "missing values: age 2", "rows without an id dropped: 1",
+                     "duplicate ids: 1 (2 rows dropped), e.g. ['bob']",
+                     "feature city: 4 categories folded into OTHER",
+                     "label y: train 3, val 1, test 1, unlabeled 2",
+                     "edges/user__r__user: 4 written of 6 rows read; features -",
+                     "dangling dst endpoints dropped: 2, e.g. ['x', 'y']",
+                     "warning: nodes[1]: node type 'movies' has no edges"):
+        assert expected in text, expected
