@@ -44,16 +44,19 @@ def test_edge_to_unknown_id(spark, tmp_path, capsys):
     assert not (tmp_path / "out").exists() and not list(tmp_path.glob("out.tmp*"))
 
 
-def test_unknown_node_type_in_an_edge_fails_before_spark_starts(tmp_path):
+def test_strict_refuses_a_misspelled_node_type_before_spark_starts(tmp_path):
+    """Without --strict a misspelled type is a warning (GraphStorm accepts it); with it, the
+    config is refused before Spark starts."""
     def edit(raw):
         raw["edges"][0]["relation"] = ["usr", "bought", "item"]
     cmd = [sys.executable, "-m", "gsprocessing", "--config", tiny_config(tmp_path, edit),
-           "--input-prefix", str(TINY), "--output", str(tmp_path / "out")]
+           "--input-prefix", str(TINY), "--output", str(tmp_path / "out"), "--strict"]
     result = subprocess.run(cmd, env=env_with_repo(), capture_output=True, text=True,
                             timeout=120)
     assert result.returncode == 2
-    assert "edges[0].relation: node type 'usr' has no node block (did you mean 'user'?)" \
-        in result.stderr
+    assert "edges[0]: node type 'usr' has no node block (did you mean 'user'?); it is inferred " \
+           "from the edges, without features (--strict)" in result.stderr
+    assert "nodes[0]: node type 'user' has no edges (did you mean 'usr'?)" in result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "out").exists()
 
@@ -84,15 +87,3 @@ def test_training_on_missing_parts(tmp_path):
     result = subprocess.run([sys.executable, "-m", "training", "--config", str(job)],
                             env=env_with_repo(), capture_output=True, text=True, timeout=300)
     assert result.returncode == 2 and "META.json: not found" in result.stderr
-
-
-def test_strict_turns_config_warnings_into_errors(tmp_path, capsys):
-    """Checked before Spark starts: no session is needed to refuse the config."""
-    def edit(raw):
-        raw["nodes"][0]["node_type"] = "users"   # the edges say "user": two warnings
-    assert process(tiny_config(tmp_path, edit), tmp_path, "--strict") == 2
-    err = capsys.readouterr().err
-    assert "nodes[0]: node type 'users' has no edges (did you mean 'user'?); it is kept as " \
-           "isolated nodes (--strict)" in err
-    assert "edges[0]: node type 'user' has no node block (did you mean 'users'?)" in err
-    assert not (tmp_path / "out").exists()
