@@ -58,6 +58,9 @@ def make_spark(app_name: str, conf: Optional[Dict[str, str]] = None):
     if master is None:
         builder = builder.master("local[*]")
     if master is None or master.startswith("local"):
+        # Python workers (pandas UDFs) must run this interpreter, with its packages: Spark's
+        # default is whatever "python3" is first on PATH (e.g. a venv that is not activated).
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         for key, value in LOCAL_DEFAULTS.items():
             if not submitted.contains(key):
                 builder = builder.config(key, value)
