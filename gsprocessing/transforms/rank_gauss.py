@@ -38,7 +38,6 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import pandas as pd
-from pyspark.ml.feature import Bucketizer
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
@@ -149,9 +148,8 @@ class RankGauss(Transform):
         picked += counts.orderBy(F.desc("count"), "v").limit(k).collect()
         knots = sorted({float(r.v) for r in picked} | {float(v) for v in ends})
         own = {float(r.v): r["count"] for r in picked}
-        splits = [-math.inf] + knots + [math.inf]
-        bucketed = Bucketizer(splits=splits, inputCol="v", outputCol="b").transform(counts)
-        per = {int(r.b): r for r in bucketed.groupBy("b").agg(
+        bucket = _bucketer(np.asarray(knots, dtype="float64"))
+        per = {int(r.b): r for r in counts.withColumn("b", bucket("v")).groupBy("b").agg(
             F.sum("count").alias("n"), F.count(F.lit(1)).alias("distinct"),
             F.min_by("count", "v").alias("first")).collect()}
         # Bucket j >= 1 starts at knot j - 1 (a value present in the data): its first value's
@@ -185,6 +183,17 @@ class RankGauss(Transform):
                                     np.asarray(state.outputs, dtype="float64"))
         # Arrow turns a NaN from pandas into null; missing stays NaN like the other transforms.
         return F.coalesce(interpolate(x), F.lit(math.nan).cast("double"))
+
+
+def _bucketer(knots: np.ndarray) -> Callable[[Column], Column]:
+    """A pandas_udf: the number of knots <= x, so bucket j >= 1 is [knots[j-1], knots[j]).
+    (Spark ML's Bucketizer stalled with 100,000 splits; a binary search per batch does not.)"""
+
+    @F.pandas_udf("long")
+    def bucket(x: pd.Series) -> pd.Series:
+        return pd.Series(np.searchsorted(knots, x.to_numpy(dtype="float64"), side="right"))
+
+    return bucket
 
 
 def _interpolator(knots: np.ndarray, outputs: np.ndarray) -> Callable[[Column], Column]:

@@ -67,7 +67,7 @@ def test_every_problem_is_reported_at_once_with_its_location():
     problems = err.value.problems
     text = "\n".join(problems)
     assert "nodes[0].features[0].transform: unknown transform 'numeric'" in text
-    assert "known: " in text and "max_min_norm, no-op" in text
+    assert "known: " in text and "max_min_norm" in text and "to_categorical" in text
     assert "nodes[0].features[1].transform: transform 'max_min_norm' has no parameter(s) " \
            "['max_bund'] (did you mean 'max_bound'?)" in text
     assert "nodes[0].labels[0].split_pct: must be three fractions" in text
