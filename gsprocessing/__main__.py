@@ -48,10 +48,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--add-reverse-edges", action="store_true",
                    help="also write every edge type reversed, as (dst, <rel>-rev, src)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output")
+    p.add_argument("--parallel", type=_positive, default=4, metavar="N",
+                   help="node and edge types (and input tables) worked on at once (default 4; "
+                        "1: one after another); the output does not depend on it")
     p.add_argument("--spark-conf", action="append", default=[], metavar="KEY=VALUE",
                    help="extra Spark setting, repeatable")
     p.add_argument("--log-level", default="INFO")
     return p
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return value
 
 
 def _read_config(path: str, spark=None) -> str:
@@ -126,7 +139,8 @@ def main(argv: Optional[List[str]] = None) -> int:
                                  seed=args.seed, dangling=args.dangling,
                                  duplicates=args.duplicates,
                                  add_reverse_edges=args.add_reverse_edges,
-                                 overwrite=args.overwrite, transforms_from=args.transforms_from)
+                                 overwrite=args.overwrite, transforms_from=args.transforms_from,
+                                 parallel=args.parallel)
         manifest = process(spark, spec, options)
         report = json.loads(HadoopFS(spark).read_text(f"{args.output}/{out.REPORT}"))
         print("\n".join(summary(args.output, manifest, report)))

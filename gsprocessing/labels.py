@@ -32,7 +32,8 @@ from graphmill.errors import InputError
 from graphmill.spark import dense_index
 from gsprocessing.config.schema import LabelSpec
 from gsprocessing.transforms.base import (
-    as_double, bad_number_count, finite, quote, raise_bad_numbers, split_pattern,
+    as_double, bad_number_count, exact_sums, finite, mean_std, quote, raise_bad_numbers,
+    split_pattern,
 )
 from gsprocessing.transforms.categorical import sort_values
 
@@ -89,14 +90,15 @@ def fit_label(df: DataFrame, spec: LabelSpec) -> LabelState:
         return state
     if spec.task == "regression":
         x = as_double(df, spec.column)
-        row = df.agg(F.count(x).alias("n"), F.avg(x).alias("mean"), F.stddev_pop(x).alias("std"),
-                     F.min(x).alias("min"), F.max(x).alias("max"),
+        row = df.agg(F.count(x).alias("n"), F.min(x).alias("min"), F.max(x).alias("max"),
+                     *exact_sums(x).values(), F.avg(x).alias("mean"), F.stddev_pop(x).alias("std"),
                      bad_number_count(df, spec.column).alias("bad")).first()
         if row.bad:
             raise_bad_numbers(df, spec.column, row.bad, f"{spec.where} (regression label)")
         if not row.n:
             raise InputError(f"{spec.where}: label column '{spec.column}' has no values")
-        state.stats = {k: float(row[k]) for k in ("mean", "std", "min", "max")}
+        state.stats = {k: float(row[k]) for k in ("min", "max")}
+        state.stats.update(mean_std(row))
         return state
     values = (F.explode(_tokens(spec.column, spec.separator)) if spec.separator
               else _as_text(spec.column))

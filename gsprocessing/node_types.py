@@ -11,7 +11,8 @@ nodes with missing features.
 from __future__ import annotations
 
 import logging
-from typing import Dict, List
+from dataclasses import dataclass
+from typing import Dict, List, Optional
 
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
@@ -29,13 +30,26 @@ log = logging.getLogger(__name__)
 ID = "__gm_id"  # the cleaned original id, whatever each block calls its id column
 
 
-def build_node_type(run: Run, ntype: str, tables: Dict[str, InputTable]) -> out.NodeTypeInfo:
-    """Write id_map/ and nodes/ of ``ntype``; return its manifest entry."""
+@dataclass
+class NumberedNodes:
+    """A node type after its ids are numbered (its id map is written): what the edge types need,
+    and what :func:`finish_node_type` completes."""
+
+    ntype: str
+    count: int
+    rep: out.TypeReport
+    df: Optional[DataFrame] = None        # the joined blocks with NID (None: inferred type)
+    info: Optional[out.NodeTypeInfo] = None  # complete already (inferred types)
+
+
+def number_node_type(run: Run, ntype: str, tables: Dict[str, InputTable]) -> NumberedNodes:
+    """Read and join the blocks of ``ntype``, number its ids and write its id_map."""
     blocks = run.spec.node_specs(ntype)
     rep = out.TypeReport()
     run.report.nodes[ntype] = rep
     if not blocks:
-        return _inferred(run, ntype, tables, rep)
+        info = _inferred(run, ntype, tables, rep)
+        return NumberedNodes(ntype=ntype, count=info.count, rep=rep, info=info)
     frames = [_block(run, b, tables[b.where], rep) for b in blocks]
     df = frames[0]
     for other in frames[1:]:
@@ -46,7 +60,16 @@ def build_node_type(run: Run, ntype: str, tables: Dict[str, InputTable]) -> out.
     id_map = df.select(F.col(ID).alias("orig"), F.col(NID).alias("nid"))
     out.write_table(id_map, out.id_map_path(run.root, ntype))
     run.id_maps[ntype] = run.spark.read.parquet(out.id_map_path(run.root, ntype))
+    return NumberedNodes(ntype=ntype, count=count, rep=rep, df=df)
 
+
+def finish_node_type(run: Run, numbered: NumberedNodes) -> out.NodeTypeInfo:
+    """Fit and apply the features and labels of a numbered node type and write nodes/; return
+    its manifest entry."""
+    if numbered.info is not None:
+        return numbered.info
+    ntype, df, rep, count = numbered.ntype, numbered.df, numbered.rep, numbered.count
+    blocks = run.spec.node_specs(ntype)
     specs = [f for b in blocks for f in b.features]
     fitted = features_for(run, "nodes", ntype, df, specs)
     rep.missing_values = missing_counts(fitted)

@@ -11,6 +11,7 @@ directory that is renamed to the output at the end.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import logging
 import platform
@@ -29,7 +30,8 @@ from gsprocessing.config.build import bad_name
 from gsprocessing.config.schema import EdgeSpec, GraphSpec, etype_name
 from gsprocessing.edge_types import REVERSE_SUFFIX, build_edge_type, build_reverse
 from gsprocessing.ids import id_type
-from gsprocessing.node_types import build_node_type
+from gsprocessing.node_types import finish_node_type, number_node_type
+from gsprocessing.scheduler import TaskGroup, after, run_all
 from gsprocessing.steps import DANGLING_POLICIES, DUPLICATE_POLICIES, ProcessOptions, Run
 from gsprocessing.tables import InputTable, check_columns, columns_of, find_files, read_table, scan
 from gsprocessing.transforms.base import quote
@@ -52,7 +54,7 @@ def process(spark: SparkSession, spec: GraphSpec, options: ProcessOptions) -> ou
     staged = StagedOutput(fs, options.output, options.overwrite)
     staged.check()
     started = time.time()
-    tables = load_tables(spark, fs, spec, options.input_prefix)
+    tables = load_tables(spark, fs, spec, options.input_prefix, options.parallel)
     spec = expand_relations(spec, tables)
     _check_reverse_names(spec, options)
     run = Run(spark=spark, fs=fs, spec=spec, options=options, root=staged.tmp,
@@ -83,8 +85,8 @@ def _previous_transforms(fs: HadoopFS, path):
         raise InputError(f"--transforms-from {path}: not valid JSON: {err}") from None
 
 
-def load_tables(spark: SparkSession, fs: HadoopFS, spec: GraphSpec,
-                prefix: str) -> Dict[str, InputTable]:
+def load_tables(spark: SparkSession, fs: HadoopFS, spec: GraphSpec, prefix: str,
+                parallel: int = 1) -> Dict[str, InputTable]:
     """Find, open and scan every input table; report every missing file or column at once."""
     problems = Problems(f"input under {prefix}")
     tables: Dict[str, InputTable] = {}
@@ -99,15 +101,17 @@ def load_tables(spark: SparkSession, fs: HadoopFS, spec: GraphSpec,
         if e.relation_col:
             extra[e.relation_col] = "relation"
         blocks.append((e, columns_of(e.features, extra)))
-    for block, needed in blocks:
-        files = find_files(fs, prefix, block.source, block.where, problems)
-        if files:
-            table = read_table(spark, block.source, files, block.where)
-            check_columns(table, needed, problems)
-            tables[block.where] = table
+    found = [(block, needed, find_files(fs, prefix, block.source, block.where, problems))
+             for block, needed in blocks]
+    # Reading a CSV header is a Spark job, and so is each scan: tables are independent.
+    read = run_all(spark, parallel, [(f"read {block.where}", functools.partial(
+        read_table, spark, block.source, files, block.where)) for block, _, files in found if files])
+    for (block, needed, _), table in zip([f for f in found if f[2]], read):
+        check_columns(table, needed, problems)
+        tables[block.where] = table
     problems.raise_if_any()
-    for block, needed in blocks:
-        scan(tables[block.where], list(needed))
+    run_all(spark, parallel, [(f"scan {block.where}", functools.partial(
+        scan, tables[block.where], list(needed))) for block, needed, _ in found])
     return tables
 
 
@@ -170,28 +174,58 @@ def _id_types(spec: GraphSpec, tables: Dict[str, InputTable]) -> Dict[str, T.Dat
 
 
 def _build(run: Run, tables: Dict[str, InputTable]) -> out.Manifest:
-    nodes: Dict[str, out.NodeTypeInfo] = {}
-    for ntype in run.spec.node_types:
-        t0 = time.time()
-        nodes[ntype] = build_node_type(run, ntype, tables)
-        run.timings[f"nodes/{ntype}_s"] = round(time.time() - t0, 2)
-        log.info("nodes/%s: %d nodes, features %s (%.1f s)", ntype, nodes[ntype].count,
-                 {k: v.dim for k, v in nodes[ntype].features.items()} or "none",
-                 time.time() - t0)
+    """Every node and edge type, independent ones at once (see :mod:`gsprocessing.scheduler`).
+
+    Tasks are submitted as: node ids (per type), then edge types (each waits for the ids of its
+    two endpoint types only), then the features and labels of node types.
+    """
+    group = TaskGroup(run.spark, run.options.parallel)
+    numbered = {t: group.submit(f"nodes/{t} ids", _timed, run, f"nodes/{t}_ids_s",
+                                number_node_type, run, t, tables)
+                for t in run.spec.node_types}
+    edge_tasks = {e.name: group.submit(f"edges/{e.name}", _timed, run, f"edges/{e.name}_s",
+                                       _edge_type, run, e, tables[e.where],
+                                       numbered[e.src_type], numbered[e.dst_type])
+                  for e in run.spec.edges}
+    node_tasks = {t: group.submit(f"nodes/{t}", _timed, run, f"nodes/{t}_s", _node_type, run,
+                                  numbered[t])
+                  for t in run.spec.node_types}
+    group.wait()
+    nodes = {t: task.result() for t, task in node_tasks.items()}
     edges: Dict[str, out.EdgeTypeInfo] = {}
-    for edge_spec in run.spec.edges:
-        t0 = time.time()
-        edges[edge_spec.name] = build_edge_type(run, edge_spec, tables[edge_spec.where])
-        if run.options.add_reverse_edges:
-            rev = build_reverse(run, edge_spec, edges[edge_spec.name].count)
-            edges[etype_name((edge_spec.dst_type, rev.relation, edge_spec.src_type))] = rev
-        run.timings[f"edges/{edge_spec.name}_s"] = round(time.time() - t0, 2)
-        log.info("edges/%s: %d edges (%.1f s)", edge_spec.name, edges[edge_spec.name].count,
-                 time.time() - t0)
+    for task in edge_tasks.values():
+        edges.update(task.result())
     versions = {"graphmill": graphmill.__version__, "pyspark": run.spark.version,
                 "python": platform.python_version()}
     return out.Manifest(node_types=nodes, edge_types=edges, seed=run.options.seed,
                         config=run.spec.to_dict(), versions=versions, timings=run.timings)
+
+
+def _timed(run: Run, key: str, fn, *args):
+    t0 = time.time()
+    result = fn(*args)
+    run.timings[key] = round(time.time() - t0, 2)
+    return result
+
+
+def _node_type(run: Run, numbered_task) -> out.NodeTypeInfo:
+    numbered = after(numbered_task)
+    info = finish_node_type(run, numbered)
+    log.info("nodes/%s: %d nodes, features %s", numbered.ntype, info.count,
+             {k: v.dim for k, v in info.features.items()} or "none")
+    return info
+
+
+def _edge_type(run: Run, spec: EdgeSpec, table: InputTable, src_ids,
+               dst_ids) -> Dict[str, out.EdgeTypeInfo]:
+    after(src_ids), after(dst_ids)
+    info = build_edge_type(run, spec, table)
+    edges = {spec.name: info}
+    if run.options.add_reverse_edges:
+        rev = build_reverse(run, spec, info.count)
+        edges[etype_name((spec.dst_type, rev.relation, spec.src_type))] = rev
+    log.info("edges/%s: %d edges", spec.name, info.count)
+    return edges
 
 
 def _write_json(fs: HadoopFS, run: Run, manifest: out.Manifest) -> None:

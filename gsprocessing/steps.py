@@ -41,6 +41,7 @@ class ProcessOptions:
     add_reverse_edges: bool = False
     overwrite: bool = False
     transforms_from: Optional[str] = None   # an earlier run's transforms.json
+    parallel: int = 4   # node/edge types built at once (gsprocessing.scheduler)
 
 
 @dataclass

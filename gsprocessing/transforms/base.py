@@ -12,6 +12,8 @@ more (the distinct values of a column) overrides ``fit_extra``.
 
 from __future__ import annotations
 
+import decimal
+
 import inspect
 from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass, fields
@@ -99,6 +101,46 @@ def finite(x: Column) -> Column:
     return F.when(~F.isnan(x) & (F.abs(x) != F.lit(float("inf"))), x)
 
 
+EXACT = "decimal(38,18)"
+
+
+def exact_sum(x: Column) -> Column:
+    """Aggregate: the sum of a double column, independent of the order Spark adds it up in.
+
+    Floating-point addition is not associative, and Spark merges partial sums in the order shuffle
+    blocks arrive, so a plain ``sum`` can differ in its last bits between runs (and a mean fill
+    value with it). Each value is taken as an exact decimal (18 places) and summed exactly; when a
+    value or the sum does not fit ``decimal(38,18)`` (beyond 1e20) the plain sum is used.
+    """
+    exact = F.try_sum(x.try_cast(EXACT))
+    fits = F.count(x) == F.count(x.try_cast(EXACT))
+    return F.when(fits & exact.isNotNull(), exact.cast("double")).otherwise(F.sum(x))
+
+
+def exact_mean(x: Column) -> Column:
+    """Aggregate: the mean of the present values of ``x`` (null when none), as :func:`exact_sum`."""
+    return F.when(F.count(x) > 0, exact_sum(x) / F.count(x))
+
+
+def exact_sums(x: Column) -> Dict[str, Column]:
+    """Aggregates for :func:`mean_std`: exact decimal sums of ``x`` and ``x * x`` and how many
+    values fit the decimal type."""
+    return {k: e.alias(k) for k, e in (
+        ("s1", F.try_sum(x.try_cast(EXACT))), ("s2", F.try_sum((x * x).try_cast(EXACT))),
+        ("fit", F.count((x * x).try_cast(EXACT))))}
+
+
+def mean_std(row) -> Dict[str, float]:
+    """Mean and population std from a row with ``n``, :func:`exact_sums` and Spark's own
+    ``mean``/``std`` (used only when the values do not fit the exact sums)."""
+    if row.s1 is None or row.s2 is None or row.fit != row.n or not row.n:
+        return {"mean": float(row.mean), "std": float(row.std)}
+    with decimal.localcontext(decimal.Context(prec=80)):
+        mean = row.s1 / row.n
+        var = max(row.s2 / row.n - mean * mean, decimal.Decimal(0))
+        return {"mean": float(mean), "std": float(var.sqrt())}
+
+
 def bad_number_count(df: DataFrame, column: str) -> Column:
     """Aggregate: rows whose value is present but is not a number (only strings can have them)."""
     if column_kind(df, column) != "string":
@@ -153,7 +195,7 @@ class Imputer:
         """``count`` of present values and the statistic the fill value comes from."""
         out = {"count": F.count(x)}
         if self.strategy == "mean":
-            out["mean"] = F.avg(x)
+            out["mean"] = exact_mean(x)
         elif self.strategy == "median":
             out["median"] = F.percentile(x, F.lit(0.5))
         return out

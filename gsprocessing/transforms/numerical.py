@@ -37,7 +37,7 @@ from pyspark.sql import types as T
 from graphmill.errors import InputError
 from gsprocessing.transforms.base import (
     Imputer, State, Transform, as_double, bad_number_count, check_choice, check_number,
-    check_scalar_number_column, check_separator, finite, most_frequent, quote, raise_bad_numbers,
+    check_scalar_number_column, check_separator, exact_sum, finite, most_frequent, quote, raise_bad_numbers,
     split_pattern,
 )
 from gsprocessing.transforms.rank_gauss import RankGauss
@@ -71,7 +71,7 @@ class _Numeric(Transform):
     def aggregates(self, df: DataFrame, column: str) -> Dict[str, Column]:
         check_scalar_number_column(df, column)
         x = as_double(df, column)
-        return {"min": F.min(x), "max": F.max(x), "sum": F.sum(x), "rows": F.count(F.lit(1)),
+        return {"min": F.min(x), "max": F.max(x), "sum": exact_sum(x), "rows": F.count(F.lit(1)),
                 "bad": bad_number_count(df, column), **self._imputer.aggregates(x)}
 
     def fit_extra(self, df: DataFrame, column: str, stats: Dict[str, Any],
@@ -305,7 +305,7 @@ class MultiNumerical(Transform):
         """Aggregates of every element position, in one job (plus one for most_frequent)."""
         long = df.select(F.posexplode(self._vector(df, column)).alias("pos", "v"))
         v = F.col("v")
-        aggs = {"min": F.min(v), "max": F.max(v), "sum": F.sum(v),
+        aggs = {"min": F.min(v), "max": F.max(v), "sum": exact_sum(v),
                 **self._imputer.aggregates(v)}
         per = {r.pos: {**r.asDict(), "rows": rows}
                for r in long.groupBy("pos").agg(*[e.alias(k) for k, e in aggs.items()]).collect()}

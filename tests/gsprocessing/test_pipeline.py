@@ -84,15 +84,20 @@ def edited_config(tmp_path, edit):
 
 def test_same_input_and_seed_give_same_output_whatever_the_partitioning(spark, tiny_processed,
                                                                         tmp_path):
+    """Also whatever the concurrency: tiny_processed built 4 types at once, this run one."""
     spark.conf.set("spark.sql.shuffle.partitions", "1")
     try:
-        out = run(spark, tmp_path, seed=7, add_reverse_edges=True)
+        out = run(spark, tmp_path, seed=7, add_reverse_edges=True, parallel=1)
     finally:
         spark.conf.set("spark.sql.shuffle.partitions", "3")
     for table in ("id_map/user", "id_map/store", "nodes/item", "edges/user__bought__item"):
         key = "orig" if table.startswith("id_map") else ("eid" if "edges" in table else "nid")
         assert read_parquet(out / table).sort_by(key).equals(
             read_parquet(tiny_processed / table).sort_by(key)), table
+    for name in ("transforms.json", "report.json", "manifest.json"):
+        a, b = (json.loads((root / name).read_text()) for root in (out, tiny_processed))
+        a.pop("timings", None), b.pop("timings", None)
+        assert a == b, name
 
 
 def test_dangling_endpoint_error_names_file_column_and_ids(spark, tmp_path):
