@@ -17,11 +17,11 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from graphmill.errors import InputError
-from graphmill.spark import dense_index
+from graphmill.spark import dense_index, observe
 from gsprocessing import output as out
 from gsprocessing.config.schema import EdgeSpec, FeatureSpec, etype_name
 from gsprocessing.features import apply_features, feature_infos, missing_counts, output_names
-from gsprocessing.ids import DST, SRC, clean_ids, dangling_examples, endpoint_counts, map_endpoint
+from gsprocessing.ids import DST, SRC, clean_ids, dangling_examples, endpoint_metrics, map_endpoint
 from gsprocessing.steps import Run, attach_labels, capped, features_for
 from gsprocessing.tables import InputTable
 from gsprocessing.transforms import make_transform
@@ -31,11 +31,17 @@ from gsprocessing.transforms.base import quote
 log = logging.getLogger(__name__)
 REVERSE_SUFFIX = "-rev"
 EID = "__gm_eid"
-ROW = "__gm_row"  # a row key of the edge table while it is cached (hard negatives regroup by it)
+ROW = "__gm_row"  # a row key of the edge table (hard negatives regroup by it)
+HASH = "__gm_hash"  # orders edges with the same (src, dst)
 
 
 def build_edge_type(run: Run, spec: EdgeSpec, table: InputTable) -> out.EdgeTypeInfo:
-    """Write edges/<src>__<rel>__<dst>; return its manifest entry."""
+    """Write edges/<src>__<rel>__<dst>; return its manifest entry.
+
+    The input is read and joined with the id maps once: the edges with both endpoints found are
+    written to the scratch space with only the columns later steps read (the endpoint counts
+    are taken while they are written), and fitting, numbering and labels read that copy.
+    """
     rep = out.TypeReport(files=table.files, rows_per_file=dict(table.rows_per_file),
                          nulls=dict(table.nulls))
     run.report.edges[spec.name] = rep
@@ -44,37 +50,42 @@ def build_edge_type(run: Run, spec: EdgeSpec, table: InputTable) -> out.EdgeType
         df = df.withColumn(col, clean_ids(F.col(quote(col)), run.id_types[ntype]))
     df = map_endpoint(df, spec.src_col, run.id_maps[spec.src_type], SRC)
     df = map_endpoint(df, spec.dst_col, run.id_maps[spec.dst_type], DST)
-    df = df.withColumn(ROW, F.monotonically_increasing_id()).persist()
-    try:
-        counts = endpoint_counts(df, spec.src_col, spec.dst_col)
-        rep.rows_read, rep.null_ids_dropped = counts["rows"], counts["null_ids"]
-        _dangling(run, spec, table, df, counts, rep)
-        df = df.where(F.col(SRC).isNotNull() & F.col(DST).isNotNull())
-        df, feature_specs = _hard_negatives(run, spec, df, rep)
-        fitted = features_for(run, "edges", spec.name, df, feature_specs)
-        rep.missing_values = missing_counts(fitted)
-        rep.categories_capped = capped(fitted)
-        # Ties in (src, dst) are ordered by the columns that reach the output: rows equal on
-        # those are interchangeable. (Other columns may be unhashable, e.g. maps.)
-        used = dict.fromkeys([spec.src_col, spec.dst_col]
-                             + [c for f in feature_specs for c in f.columns]
-                             + [lab.column for lab in spec.labels if lab.column])
-        row_hash = F.xxhash64(*[F.col(quote(c)) for c in used])
-        keyed, features = apply_features(df.withColumn("__gm_hash", row_hash), fitted)
-        # Outputs under temporary names while the input columns that labels need are kept
-        # (users' columns may be called src, dst or eid: the keys stay internal until written).
-        tmp = [f"__gm_out{i}" for i in range(len(features))]
-        keyed = keyed.select(SRC, DST, "__gm_hash", *[c.alias(t) for c, t in zip(features, tmp)],
-                             *[F.col(quote(c)) for c in used])
-        keyed, count = dense_index(keyed, [SRC, DST, "__gm_hash"], EID)
-        keyed, states, label_cols = attach_labels(
-            run, keyed, spec.labels, EID, [spec.src_col, spec.dst_col], "edges", spec.name, rep)
-        outputs = [F.col(t).alias(n) for t, n in zip(tmp, output_names(fitted))]
-        out.write_table(keyed.select(F.col(SRC).alias("src"), F.col(DST).alias("dst"),
-                                     F.col(EID).alias("eid"), *outputs, *label_cols),
-                        out.edges_path(run.root, spec.name))
-    finally:
-        df.unpersist()
+    # Ties in (src, dst) are ordered by the columns that reach the output: rows equal on those
+    # are interchangeable. (Other columns may be unhashable, e.g. maps.)
+    inputs = [c for f in spec.features for c in f.columns] + \
+        [lab.column for lab in spec.labels if lab.column]
+    used = list(dict.fromkeys([spec.src_col, spec.dst_col] + inputs))
+    keep = [SRC, DST, HASH, *dict.fromkeys(inputs)]
+    if any(lab.custom_split is not None for lab in spec.labels):
+        keep += [c for c in (spec.src_col, spec.dst_col) if c not in keep]
+    if any(f.transform == EdgeDstHardNegative.name for f in spec.features):
+        keep.append(ROW)
+    df = df.withColumn(HASH, F.xxhash64(*[F.col(quote(c)) for c in used])) \
+        .withColumn(ROW, F.monotonically_increasing_id())
+    observed, metrics = observe(df, endpoint_metrics(spec.src_col, spec.dst_col))
+    found = observed.where(F.col(SRC).isNotNull() & F.col(DST).isNotNull())
+    edges = run.scratch.table(found.select(*[F.col(quote(c)) for c in keep]),
+                              f"edges-{spec.name}")
+    counts = {k: int(v or 0) for k, v in metrics().items()}
+    rep.rows_read, rep.null_ids_dropped = counts["rows"], counts["null_ids"]
+    _dangling(run, spec, table, df, counts, rep)
+    edges, feature_specs = _hard_negatives(run, spec, edges, rep)
+    fitted = features_for(run, "edges", spec.name, edges, feature_specs)
+    rep.missing_values = missing_counts(fitted)
+    rep.categories_capped = capped(fitted)
+    keyed, count = dense_index(edges, [SRC, DST, HASH], EID, run.scratch)
+    keyed, features = apply_features(keyed, fitted)
+    # Outputs under temporary names while the input columns that labels need are kept (users'
+    # columns may be called src, dst or eid: the keys stay internal until written).
+    tmp = [f"__gm_out{i}" for i in range(len(features))]
+    keyed = keyed.select(SRC, DST, EID, *[c.alias(t) for c, t in zip(features, tmp)],
+                         *[F.col(quote(c)) for c in keep if c not in (SRC, DST, HASH, ROW)])
+    keyed, states, label_cols = attach_labels(
+        run, keyed, spec.labels, EID, [spec.src_col, spec.dst_col], "edges", spec.name, rep)
+    outputs = [F.col(t).alias(n) for t, n in zip(tmp, output_names(fitted))]
+    out.write_table(keyed.select(F.col(SRC).alias("src"), F.col(DST).alias("dst"),
+                                 F.col(EID).alias("eid"), *outputs, *label_cols),
+                    out.edges_path(run.root, spec.name))
     rep.rows_written = count
     label_dicts = [s.to_dict() for s in states]
     run.transforms["edges"][spec.name] = {"features": {f.spec.name: f.to_dict() for f in fitted},

@@ -8,13 +8,13 @@ plus one small collect of per-partition counts (:func:`graphmill.spark.dense_ind
 
 from __future__ import annotations
 
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from graphmill.spark import dense_index
+from graphmill.spark import Scratch, dense_index
 from gsprocessing.transforms.base import quote
 
 # Internal column names while a table is processed: user tables may have columns called "nid",
@@ -36,18 +36,20 @@ def clean_ids(col: Column, dtype: T.DataType) -> Column:
     return cast
 
 
-def number_nodes(df: DataFrame, id_col: str) -> Tuple[DataFrame, int]:
+def number_nodes(df: DataFrame, id_col: str,
+                 scratch: Optional[Scratch] = None) -> Tuple[DataFrame, int]:
     """Add ``NID`` to a node table whose ids are unique and non-null; also return N."""
-    return dense_index(df, [quote(id_col)], NID)
+    return dense_index(df, [quote(id_col)], NID, scratch)
 
 
-def ids_from_endpoints(columns: List[DataFrame]) -> Tuple[DataFrame, int]:
+def ids_from_endpoints(columns: List[DataFrame],
+                       scratch: Optional[Scratch] = None) -> Tuple[DataFrame, int]:
     """Id map of a node type that has no node table: its distinct edge endpoints, numbered."""
     ids = columns[0]
     for other in columns[1:]:
         ids = ids.union(other)
     ids = ids.where(F.col("orig").isNotNull()).distinct()
-    return dense_index(ids, ["orig"], "nid")
+    return dense_index(ids, ["orig"], "nid", scratch)
 
 
 def map_endpoint(edges: DataFrame, column: str, id_map: DataFrame, out: str) -> DataFrame:
@@ -64,17 +66,13 @@ def dangling_examples(edges: DataFrame, column: str, mapped: str, limit: int = 5
     return [r[0] for r in rows]
 
 
-def endpoint_counts(edges: DataFrame, src_col: str, dst_col: str) -> Dict[str, int]:
-    """In one job: rows; rows with a missing endpoint id; rows whose src / dst found no node.
-
-    ``edges`` has the mapped endpoints in ``SRC`` and ``DST``."""
+def endpoint_metrics(src_col: str, dst_col: str) -> Dict[str, Column]:
+    """Aggregates over edges with the mapped endpoints in ``SRC`` and ``DST``: rows; rows with a
+    missing endpoint id; rows whose src / dst id found no node."""
     def count(cond: Column) -> Column:
         return F.sum(F.when(cond, 1).otherwise(0))
 
     s_orig, d_orig = F.col(quote(src_col)), F.col(quote(dst_col))
-    row = edges.agg(
-        F.count(F.lit(1)).alias("rows"),
-        count(s_orig.isNull() | d_orig.isNull()).alias("null_ids"),
-        count(s_orig.isNotNull() & F.col(SRC).isNull()).alias("src"),
-        count(d_orig.isNotNull() & F.col(DST).isNull()).alias("dst")).first()
-    return {k: int(row[k] or 0) for k in ("rows", "null_ids", "src", "dst")}
+    return {"rows": F.count(F.lit(1)), "null_ids": count(s_orig.isNull() | d_orig.isNull()),
+            "src": count(s_orig.isNotNull() & F.col(SRC).isNull()),
+            "dst": count(d_orig.isNotNull() & F.col(DST).isNull())}

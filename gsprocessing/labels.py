@@ -23,13 +23,12 @@ counted. Rows with a missing label are in no mask, whatever the split.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from graphmill.errors import InputError
-from graphmill.spark import dense_index
 from gsprocessing.config.schema import LabelSpec
 from gsprocessing.transforms.base import (
     as_double, bad_number_count, exact_sums, finite, mean_std, quote, raise_bad_numbers,
@@ -174,19 +173,69 @@ def apply_label(df: DataFrame, state: LabelState, spec: LabelSpec, seed: int, ke
                                                                state.masks)}
         state.split["unlabeled"] = int(counts["u"] or 0)
         return df.drop(flag, SPLIT_COLUMN)
-    ranked, rows = dense_index(df, [(~F.col(flag)).cast("int"),
-                                    F.xxhash64(F.lit(seed), F.col(key)), F.col(key)], "__gm_pos")
-    total = ranked.where(F.col(flag)).count()
-    tr, va, te = spec.split
-    n_train = round(total * tr)
-    n_val = min(round(total * (tr + va)), total) - n_train
-    n_test = min(round(total * (tr + va + te)), total) - n_train - n_val
-    bounds = (0, n_train, n_train + n_val, n_train + n_val + n_test)
-    pos, has = F.col("__gm_pos"), F.col(flag)
+    sizes, unlabeled, bounds = _split_bounds(df, spec.split, seed, key, flag)
+
+    def as_row(hash_key: Tuple[int, int]) -> Column:
+        return F.struct(*[F.lit(v).cast("long").alias(n) for n, v in zip("hk", hash_key)])
+
+    row = F.struct(F.xxhash64(F.lit(seed), F.col(key)).alias("h"),
+                   F.col(key).cast("long").alias("k"))
     for i, name in enumerate(state.masks):
-        ranked = ranked.withColumn(name, has & (pos >= bounds[i]) & (pos < bounds[i + 1]))
-    state.split = {"train": n_train, "val": n_val, "test": n_test, "unlabeled": rows - total}
-    return ranked.drop("__gm_pos", flag)
+        low, high = bounds[i], bounds[i + 1]
+        inside = F.col(flag) if low is not _END else F.lit(False)
+        if low not in (None, _END):
+            inside = inside & (row >= as_row(low))
+        if high is not _END:
+            inside = inside & (row < as_row(high))
+        df = df.withColumn(name, inside)
+    state.split = dict(zip(("train", "val", "test"), sizes), unlabeled=unlabeled)
+    return df.drop(flag)
+
+
+_END = "end"
+_BUCKET_BITS = 16  # the split's boundary search: 2^16 buckets of the 64-bit row hash
+
+
+def _split_bounds(df: DataFrame, fractions, seed: int, key: str, flag: str):
+    """Where the random split cuts the labelled rows ordered by (xxhash64(seed, key), key).
+
+    Returns the rows per split, the unlabelled rows, and four bounds (None: from the first row;
+    ``_END``: after the last; else the (hash, key) of the first row of the next split): split i
+    is bounds[i] <= (hash, key) < bounds[i + 1]. Nothing is sorted:
+    one job counts the rows per bucket of the hash's top bits (order-preserving), and one
+    collects the few rows of the buckets a cut falls in, ordered on the driver.
+    """
+    h = F.xxhash64(F.lit(seed), F.col(key))
+    bucket = F.when(F.col(flag), F.shiftright(h, 64 - _BUCKET_BITS))
+    counts = {r.b: int(r["count"]) for r in df.groupBy(bucket.alias("b")).count().collect()}
+    unlabeled = counts.pop(None, 0)
+    n = sum(counts.values())
+    tr, va, te = fractions
+    n_train = round(n * tr)
+    n_val = min(round(n * (tr + va)), n) - n_train
+    n_test = min(round(n * (tr + va + te)), n) - n_train - n_val
+    cuts = [n_train, n_train + n_val, n_train + n_val + n_test]
+    where: Dict[int, Tuple[int, int]] = {}   # cut → (bucket, position within the bucket)
+    before = 0
+    for b in sorted(counts):
+        for cut in cuts:
+            if before <= cut < before + counts[b]:
+                where[cut] = (b, cut - before)
+        before += counts[b]
+    rows: Dict[int, List[Tuple[int, int]]] = {}
+    if where:
+        needed = sorted({b for b, _ in where.values()})
+        for r in (df.where(bucket.isin(needed)).select(bucket.alias("b"), h.alias("h"),
+                                                        F.col(key).alias("k")).collect()):
+            rows.setdefault(r.b, []).append((r.h, r.k))
+    bounds: List[object] = [None]   # None: from the first row; _END: after the last
+    for cut in cuts:
+        if cut in where:
+            b, pos = where[cut]
+            bounds.append(sorted(rows[b])[pos])
+        else:
+            bounds.append(_END)
+    return (n_train, n_val, n_test), unlabeled, bounds
 
 
 def custom_split_table(spark, files: Dict[str, Sequence[str]], columns: Sequence[str],

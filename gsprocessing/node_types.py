@@ -56,7 +56,7 @@ def number_node_type(run: Run, ntype: str, tables: Dict[str, InputTable]) -> Num
         df = df.join(other, ID, "full_outer")
     if run.options.dangling == "add":
         df = _add_dangling(run, ntype, df, tables, rep)
-    df, count = number_nodes(df, ID)
+    df, count = number_nodes(df, ID, run.scratch)
     id_map = df.select(F.col(ID).alias("orig"), F.col(NID).alias("nid"))
     out.write_table(id_map, out.id_map_path(run.root, ntype))
     run.id_maps[ntype] = run.spark.read.parquet(out.id_map_path(run.root, ntype))
@@ -164,7 +164,7 @@ def _add_dangling(run: Run, ntype: str, df: DataFrame, tables: Dict[str, InputTa
 def _inferred(run: Run, ntype: str, tables: Dict[str, InputTable],
               rep: out.TypeReport) -> out.NodeTypeInfo:
     """A node type with no node table: its ids are the distinct endpoints of its edges."""
-    ids, count = ids_from_endpoints(_endpoint_ids(run, ntype, tables))
+    ids, count = ids_from_endpoints(_endpoint_ids(run, ntype, tables), run.scratch)
     out.write_table(ids.select("orig", "nid"), out.id_map_path(run.root, ntype))
     run.id_maps[ntype] = run.spark.read.parquet(out.id_map_path(run.root, ntype))
     out.write_table(run.id_maps[ntype].select("nid"), out.nodes_path(run.root, ntype))

@@ -25,6 +25,7 @@ from pyspark.sql import types as T
 import graphmill
 from graphmill.errors import InputError, Problems
 from graphmill.hadoopfs import HadoopFS, StagedOutput
+from graphmill.spark import Scratch
 from gsprocessing import output as out
 from gsprocessing.config.build import bad_name
 from gsprocessing.config.schema import EdgeSpec, GraphSpec, etype_name
@@ -37,6 +38,7 @@ from gsprocessing.tables import InputTable, check_columns, columns_of, find_file
 from gsprocessing.transforms.base import quote
 
 log = logging.getLogger(__name__)
+SCRATCH = "_scratch"  # intermediate tables, under the staged output until the commit
 __all__ = ["process", "ProcessOptions", "DANGLING_POLICIES", "DUPLICATE_POLICIES",
            "REVERSE_SUFFIX"]
 
@@ -58,13 +60,15 @@ def process(spark: SparkSession, spec: GraphSpec, options: ProcessOptions) -> ou
     spec = expand_relations(spec, tables)
     _check_reverse_names(spec, options)
     run = Run(spark=spark, fs=fs, spec=spec, options=options, root=staged.tmp,
-              id_types=_id_types(spec, tables), previous=previous)
+              id_types=_id_types(spec, tables), previous=previous,
+              scratch=Scratch(spark, f"{staged.tmp}/{SCRATCH}"))
     run.report.policies = {"dangling": options.dangling, "duplicates": options.duplicates}
     run.report.warnings = list(spec.warnings)
     try:
         manifest = _build(run, tables)
         manifest.timings["total_s"] = round(time.time() - started, 2)
         _write_json(fs, run, manifest)
+        fs.delete(run.scratch.root)
         staged.commit()
     except BaseException:
         staged.abort()

@@ -17,6 +17,7 @@ from pyspark.sql import types as T
 
 from graphmill.errors import InputError
 from graphmill.hadoopfs import HadoopFS
+from graphmill.spark import Scratch
 from gsprocessing import output as out
 from gsprocessing.config.schema import FeatureSpec, GraphSpec, LabelSpec
 from gsprocessing.features import FittedFeature, fit_features
@@ -59,6 +60,7 @@ class Run:
     transforms: Dict[str, Dict] = field(default_factory=lambda: {"nodes": {}, "edges": {}})
     timings: Dict[str, float] = field(default_factory=dict)
     previous: Optional[Dict[str, Any]] = None   # transforms.json of --transforms-from
+    scratch: Optional[Scratch] = None   # intermediate tables (deleted before the commit)
 
     def saved(self, kind: str, name: str) -> Optional[Dict[str, Any]]:
         """The earlier run's states of a node ("nodes") or edge ("edges") type, if re-applying."""
