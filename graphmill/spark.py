@@ -102,7 +102,7 @@ class Scratch:
         with self._lock:
             path = f"{self.root}/{next(self._count):04d}-{_safe(name)}"
         names = df.columns
-        df.select(*[F.col(_quote(c)).alias(f"c{i}") for i, c in enumerate(names)]) \
+        df.select(*[F.col(quote(c)).alias(f"c{i}") for i, c in enumerate(names)]) \
             .write.mode("errorifexists").parquet(path)
         back = self.spark.read.parquet(path)
         return back.select(*[F.col(f"c{i}").alias(c) for i, c in enumerate(names)])
@@ -120,7 +120,8 @@ def _safe(name: str) -> str:
     return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name)[:60]
 
 
-def _quote(column: str) -> str:
+def quote(column: str) -> str:
+    """Backtick-quote a column name so names like ``~id`` or ``a.b`` are taken literally."""
     return "`" + column.replace("`", "``") + "`"
 
 

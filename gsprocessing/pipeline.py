@@ -107,10 +107,11 @@ def load_tables(spark: SparkSession, fs: HadoopFS, spec: GraphSpec, prefix: str,
         blocks.append((e, columns_of(e.features, extra)))
     found = [(block, needed, find_files(fs, prefix, block.source, block.where, problems))
              for block, needed in blocks]
+    found = [f for f in found if f[2]]   # (a block without files is a problem already)
     # Reading a CSV header is a Spark job, and so is each scan: tables are independent.
     read = run_all(spark, parallel, [(f"read {block.where}", functools.partial(
-        read_table, spark, block.source, files, block.where)) for block, _, files in found if files])
-    for (block, needed, _), table in zip([f for f in found if f[2]], read):
+        read_table, spark, block.source, files, block.where)) for block, _, files in found])
+    for (block, needed, _), table in zip(found, read):
         check_columns(table, needed, problems)
         tables[block.where] = table
     problems.raise_if_any()

@@ -103,14 +103,6 @@ class TaskGroup:
             raise first
         return results
 
-    def __enter__(self) -> "TaskGroup":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        if exc[0] is not None:
-            self._fail(-1)
-        self._pool.shutdown(wait=True, cancel_futures=True)
-
 
 def after(future: Future) -> Any:
     """The result of a task this one depends on; if that task failed, this one is skipped."""

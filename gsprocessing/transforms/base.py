@@ -24,6 +24,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from graphmill.errors import InputError
+from graphmill.spark import quote  # noqa: F401  (re-exported: transforms quote columns)
 
 
 @dataclass
@@ -158,11 +159,6 @@ def raise_bad_numbers(df: DataFrame, column: str, count: int, where: str) -> Non
                 .select(col).limit(5).collect()]
     raise InputError(f"{where}: column '{column}' has {count} value(s) that are not numbers, "
                      f"e.g. {examples}; fix the data or use a categorical transform")
-
-
-def quote(column: str) -> str:
-    """Backtick-quote a column name so names like ``~id`` or ``a.b`` are taken literally."""
-    return "`" + column.replace("`", "``") + "`"
 
 
 def split_pattern(separator: str) -> str:
