@@ -1,5 +1,6 @@
-"""Spark helpers shared by the Spark stages: session set-up (for ``__main__`` modules and tests)
-and dense row numbering."""
+"""Spark helpers shared by the Spark stages: session set-up (for ``__main__`` modules and tests),
+a scratch space for intermediate tables, and dense row numbering (in a sort order, or in input
+order)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import uuid
 from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 from pyspark import SparkConf
-from pyspark.sql import Column, DataFrame, Observation, SparkSession
+from pyspark.sql import Column, DataFrame, Observation, Row, SparkSession
 from pyspark.sql import functions as F
 
 from graphmill.errors import GraphMillError
@@ -155,3 +156,86 @@ def dense_index(df: DataFrame, order: Sequence[Union[str, Column]], out: str,
     table = F.create_map(*[F.lit(x).cast("long") for pair in offsets for x in pair])
     position = table[F.shiftright("__gm_mid", 33)] + F.col("__gm_mid").bitwiseAND(_LOW_BITS)
     return ordered.withColumn(out, position.cast("long")).drop("__gm_mid"), running
+
+
+# The columns :func:`with_input_order` adds: where each row was read (file, start of its split)
+# and a per-partition row counter.
+IN_FILE, IN_START, IN_ROW = "__gm_in_file", "__gm_in_start", "__gm_in_row"
+
+
+def with_input_order(df: DataFrame) -> DataFrame:
+    """``df`` with the columns :func:`input_order_index` numbers rows by.
+
+    Call it on a frame that is only a file scan plus narrow steps (filters, projections): the
+    file name is only known before a shuffle, and the row counter only follows the file's order
+    there.
+    """
+    return df.withColumn(IN_FILE, F.input_file_name()) \
+        .withColumn(IN_START, F.input_file_block_start()) \
+        .withColumn(IN_ROW, F.monotonically_increasing_id())
+
+
+_MAX_RANGES = 256  # splits beyond which input_order_index joins a table instead of a search tree
+
+
+def _range_lookup(x: Column, ranges: Sequence[Tuple[int, int]]) -> Column:
+    """The value of the range ``x`` falls in: ``ranges`` are (start, value) sorted by start, each
+    range ending where the next starts (a balanced tree of comparisons)."""
+    if len(ranges) == 1:
+        return F.lit(ranges[0][1]).cast("long")
+    mid = len(ranges) // 2
+    return F.when(x < ranges[mid][0], _range_lookup(x, ranges[:mid])) \
+        .otherwise(_range_lookup(x, ranges[mid:]))
+
+
+def input_splits(df: DataFrame) -> List[Row]:
+    """Per file split of a frame with :func:`with_input_order`'s columns: file, start, the lowest
+    and highest row counter, and the rows (one small aggregate job)."""
+    splits = df.groupBy(IN_FILE, IN_START).agg(
+        F.min(IN_ROW).alias("lo"), F.max(IN_ROW).alias("hi"),
+        F.count(F.lit(1)).alias("n")).collect()
+    if any(not r[IN_FILE] for r in splits):
+        raise GraphMillError("internal: rows without an input file; with_input_order must be "
+                             "applied before any shuffle")
+    return splits
+
+
+def input_order_index(df: DataFrame, out: str, splits: Sequence[Row],
+                      scratch: Optional[Scratch] = None) -> Tuple[DataFrame, int]:
+    """Add column ``out``: each row's position 0..n-1 in input order (files by path, then rows in
+    file order) among the rows of ``df``; return the frame (without the input-order columns)
+    and n.
+
+    ``df`` carries :func:`with_input_order`'s columns and must be materialized (e.g. a
+    :class:`Scratch` table) so that they hold the same values for every job on it; rows may have
+    been joined or shuffled since. ``splits`` is :func:`input_splits` of ``df``. The order does
+    not depend on how Spark split the files.
+
+    When no row was removed from inside a split (its row counters are consecutive), a row's
+    position is its counter plus its split's offset, found from the counter alone (a tree of
+    comparisons; beyond 256 splits, a join on the file and split start), and nothing is sorted.
+    Otherwise (rows dropped in between, e.g. dangling edges) the rows are sorted by (file, split
+    start, counter): :func:`dense_index`.
+    """
+    inputs = (IN_FILE, IN_START, IN_ROW)
+    if any(r.hi - r.lo + 1 != r.n for r in splits):
+        keyed, n = dense_index(df, list(inputs), out, scratch)
+        return keyed.drop(*inputs), n
+    ordered = sorted(splits, key=lambda r: (r[IN_FILE], r[IN_START]))
+    deltas, running = [], 0  # per split: its offset minus its lowest counter
+    for r in ordered:
+        deltas.append(running - r.lo)
+        running += r.n
+    if not ordered:
+        return df.withColumn(out, F.lit(None).cast("long")).drop(*inputs), 0
+    if len(ordered) <= _MAX_RANGES:
+        # The counters of different splits never overlap (a partition's index is in their high
+        # bits), so where each split's counters start is enough to find a row's split.
+        delta = _range_lookup(F.col(IN_ROW), sorted(zip([r.lo for r in ordered], deltas)))
+        return df.withColumn(out, F.col(IN_ROW) + delta).drop(*inputs), running
+    table = df.sparkSession.createDataFrame(
+        [(r[IN_FILE], r[IN_START], d) for r, d in zip(ordered, deltas)],
+        f"{IN_FILE} string, {IN_START} long, __gm_delta long")
+    keyed = df.join(F.broadcast(table), [IN_FILE, IN_START]) \
+        .withColumn(out, F.col(IN_ROW) + F.col("__gm_delta"))
+    return keyed.drop(*inputs, "__gm_delta"), running

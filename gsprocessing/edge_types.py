@@ -1,10 +1,11 @@
-"""One edge type: endpoints mapped through the id maps, features, edge ids, labels, reverse.
+"""One edge type: endpoints mapped through the id maps, features, edge ids, labels.
 
 Endpoint ids that are missing are dropped and counted; ids that are not nodes follow the
 dangling policy (``error`` default, ``drop`` counts and drops them, ``add`` has already made them
-nodes). Edge ids are dense 0..M-1 in the order of (src, dst, a hash of the columns used), so
-features, labels and masks sit on the same keyed row as the structure: nothing relies on row
-order lining up between files.
+nodes). Edge ids are dense 0..M-1 in input order (files by path, then rows as they are in the
+file; :func:`graphmill.spark.input_order_index`), whatever Spark's partitioning; features,
+labels and masks sit on the same keyed row as the structure: nothing relies on row order lining
+up between files.
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from graphmill.errors import InputError
-from graphmill.spark import dense_index, observe
+from graphmill.spark import (
+    IN_FILE, IN_ROW, IN_START, input_order_index, input_splits, observe, with_input_order,
+)
 from gsprocessing import output as out
-from gsprocessing.config.schema import EdgeSpec, FeatureSpec, etype_name
+from gsprocessing.config.schema import EdgeSpec, FeatureSpec
 from gsprocessing.features import apply_features, feature_infos, missing_counts, output_names
 from gsprocessing.ids import DST, SRC, clean_ids, dangling_examples, endpoint_metrics, map_endpoint
 from gsprocessing.steps import Run, attach_labels, capped, features_for
@@ -31,61 +34,71 @@ from gsprocessing.transforms.base import quote
 log = logging.getLogger(__name__)
 REVERSE_SUFFIX = "-rev"
 EID = "__gm_eid"
-ROW = "__gm_row"  # a row key of the edge table (hard negatives regroup by it)
-HASH = "__gm_hash"  # orders edges with the same (src, dst)
 
 
 def build_edge_type(run: Run, spec: EdgeSpec, table: InputTable) -> out.EdgeTypeInfo:
     """Write edges/<src>__<rel>__<dst>; return its manifest entry.
 
-    The input is read and joined with the id maps once: the edges with both endpoints found are
-    written to the scratch space with only the columns later steps read (the endpoint counts
-    are taken while they are written), and fitting, numbering and labels read that copy.
+    Edges whose ids are missing are dropped first; the others keep their input position (see
+    :func:`graphmill.spark.input_order_index`). Unless ``--dangling drop``, the join with the
+    id maps can drop nothing (an unknown endpoint is an error), so it is left to the pass that
+    writes the table: fitting, numbering and labels read only the input columns they need, and
+    an unknown endpoint, counted while the table is written, raises then. With
+    ``--dangling drop``, the edges are joined first and the found ones written to the scratch
+    space with only the columns later steps read; the steps read that copy, and when it has
+    fewer rows than the input, one job counts the dangling ids.
     """
     rep = out.TypeReport(files=table.files, rows_per_file=dict(table.rows_per_file),
                          nulls=dict(table.nulls))
     run.report.edges[spec.name] = rep
-    df = table.df
-    for col, ntype in ((spec.src_col, spec.src_type), (spec.dst_col, spec.dst_type)):
-        df = df.withColumn(col, clean_ids(F.col(quote(col)), run.id_types[ntype]))
-    df = map_endpoint(df, spec.src_col, run.id_maps[spec.src_type], SRC)
-    df = map_endpoint(df, spec.dst_col, run.id_maps[spec.dst_type], DST)
-    # Ties in (src, dst) are ordered by the columns that reach the output: rows equal on those
-    # are interchangeable. (Other columns may be unhashable, e.g. maps.)
+    src, dst = (F.col(quote(c)) for c in (spec.src_col, spec.dst_col))
+    df = table.df.withColumn(spec.src_col, clean_ids(src, run.id_types[spec.src_type])) \
+        .withColumn(spec.dst_col, clean_ids(dst, run.id_types[spec.dst_type]))
+    # Positions in the input are taken before the joins, which may shuffle.
+    df = with_input_order(df.where(src.isNotNull() & dst.isNotNull()))
     inputs = [c for f in spec.features for c in f.columns] + \
         [lab.column for lab in spec.labels if lab.column]
-    used = list(dict.fromkeys([spec.src_col, spec.dst_col] + inputs))
-    keep = [SRC, DST, HASH, *dict.fromkeys(inputs)]
-    if any(lab.custom_split is not None for lab in spec.labels):
-        keep += [c for c in (spec.src_col, spec.dst_col) if c not in keep]
-    if any(f.transform == EdgeDstHardNegative.name for f in spec.features):
-        keep.append(ROW)
-    df = df.withColumn(HASH, F.xxhash64(*[F.col(quote(c)) for c in used])) \
-        .withColumn(ROW, F.monotonically_increasing_id())
-    observed, metrics = observe(df, endpoint_metrics(spec.src_col, spec.dst_col))
-    found = observed.where(F.col(SRC).isNotNull() & F.col(DST).isNotNull())
-    edges = run.scratch.table(found.select(*[F.col(quote(c)) for c in keep]),
-                              f"edges-{spec.name}")
-    counts = {k: int(v or 0) for k, v in metrics().items()}
-    rep.rows_read, rep.null_ids_dropped = counts["rows"], counts["null_ids"]
-    _dangling(run, spec, table, df, counts, rep)
-    edges, feature_specs = _hard_negatives(run, spec, edges, rep)
-    fitted = features_for(run, "edges", spec.name, edges, feature_specs)
+    ids = [spec.src_col, spec.dst_col]
+    carried = list(dict.fromkeys(inputs + ids))  # the input columns later steps read
+    join_first = run.options.dangling == "drop"
+    if join_first:
+        joined = _join_ids(run, spec, df)
+        df = run.scratch.table(joined.where(F.col(SRC).isNotNull() & F.col(DST).isNotNull())
+                               .select(SRC, DST, IN_FILE, IN_START, IN_ROW,
+                                       *[F.col(quote(c)) for c in carried]),
+                               f"edges-{spec.name}")
+    else:
+        df = df.select(IN_FILE, IN_START, IN_ROW, *[F.col(quote(c)) for c in carried])
+    splits = input_splits(df)
+    rep.rows_read = table.rows
+    rep.null_ids_dropped = table.rows - sum(r.n for r in splits)
+    if join_first and rep.null_ids_dropped:  # missing or dangling ids: count which (one job)
+        counts = joined.agg(*[e.alias(k) for k, e in endpoint_metrics().items()]).first()
+        rep.null_ids_dropped = table.rows - counts["rows"]
+        _dangling(run, spec, table, joined, counts.asDict(), rep)
+    df, feature_specs = _hard_negatives(run, spec, df, rep)
+    fitted = features_for(run, "edges", spec.name, df, feature_specs)
     rep.missing_values = missing_counts(fitted)
     rep.categories_capped = capped(fitted)
-    keyed, count = dense_index(edges, [SRC, DST, HASH], EID, run.scratch)
+    keyed, count = input_order_index(df, EID, splits, run.scratch)
     keyed, features = apply_features(keyed, fitted)
     # Outputs under temporary names while the input columns that labels need are kept (users'
     # columns may be called src, dst or eid: the keys stay internal until written).
     tmp = [f"__gm_out{i}" for i in range(len(features))]
-    keyed = keyed.select(SRC, DST, EID, *[c.alias(t) for c, t in zip(features, tmp)],
-                         *[F.col(quote(c)) for c in keep if c not in (SRC, DST, HASH, ROW)])
+    keyed = keyed.select(*([SRC, DST] if join_first else []), EID,
+                         *[c.alias(t) for c, t in zip(features, tmp)],
+                         *[F.col(quote(c)) for c in carried])
     keyed, states, label_cols = attach_labels(
-        run, keyed, spec.labels, EID, [spec.src_col, spec.dst_col], "edges", spec.name, rep)
+        run, keyed, spec.labels, EID, ids, "edges", spec.name, rep)
+    if not join_first:
+        keyed, check = observe(_join_ids(run, spec, keyed), endpoint_metrics())
     outputs = [F.col(t).alias(n) for t, n in zip(tmp, output_names(fitted))]
     out.write_table(keyed.select(F.col(SRC).alias("src"), F.col(DST).alias("dst"),
                                  F.col(EID).alias("eid"), *outputs, *label_cols),
                     out.edges_path(run.root, spec.name))
+    if not join_first:
+        counts = {k: int(v or 0) for k, v in check().items()}
+        _dangling(run, spec, table, _join_ids(run, spec, df), counts, rep)
     rep.rows_written = count
     label_dicts = [s.to_dict() for s in states]
     run.transforms["edges"][spec.name] = {"features": {f.spec.name: f.to_dict() for f in fitted},
@@ -93,6 +106,12 @@ def build_edge_type(run: Run, spec: EdgeSpec, table: InputTable) -> out.EdgeType
     return out.EdgeTypeInfo(src_type=spec.src_type, relation=spec.relation,
                             dst_type=spec.dst_type, count=count,
                             features=feature_infos(fitted), labels=label_dicts)
+
+
+def _join_ids(run: Run, spec: EdgeSpec, df: DataFrame) -> DataFrame:
+    """``df`` with the endpoints' nids in ``SRC`` and ``DST`` (null: not a node)."""
+    df = map_endpoint(df, spec.src_col, run.id_maps[spec.src_type], SRC)
+    return map_endpoint(df, spec.dst_col, run.id_maps[spec.dst_type], DST)
 
 
 def _hard_negatives(run: Run, spec: EdgeSpec, df: DataFrame,
@@ -109,7 +128,7 @@ def _hard_negatives(run: Run, spec: EdgeSpec, df: DataFrame,
                              f"{list(f.columns)}")
         mapped = f"{MAPPED}{i}"
         df = map_hard_negatives(df, make_transform(f.transform, f.params), f.columns[0],
-                                run.id_maps[spec.dst_type], run.id_types[spec.dst_type], ROW,
+                                run.id_maps[spec.dst_type], run.id_types[spec.dst_type], IN_ROW,
                                 mapped)
         unknown = df.agg(F.sum(F.size(F.filter(mapped, lambda x: x < 0)))).first()[0] or 0
         if unknown:
@@ -140,12 +159,8 @@ def _dangling(run: Run, spec: EdgeSpec, table: InputTable, df: DataFrame,
                     spec.name, counts[end], end, ntype, examples)
 
 
-def build_reverse(run: Run, spec: EdgeSpec, count: int) -> out.EdgeTypeInfo:
-    """Write (dst, rel-rev, src) with src/dst swapped and the same eids; no features."""
-    forward = run.spark.read.parquet(out.edges_path(run.root, spec.name))
-    relation = spec.relation + REVERSE_SUFFIX
-    name = etype_name((spec.dst_type, relation, spec.src_type))
-    out.write_table(forward.select(F.col("dst").alias("src"), F.col("src").alias("dst"), "eid"),
-                    out.edges_path(run.root, name))
-    return out.EdgeTypeInfo(src_type=spec.dst_type, relation=relation, dst_type=spec.src_type,
-                            count=count, reverse_of=spec.name)
+def reverse_info(spec: EdgeSpec, count: int) -> out.EdgeTypeInfo:
+    """The manifest entry of (dst, rel-rev, src): no table is written, the partition stage reads
+    the forward edges with src and dst swapped (:func:`gsprocessing.output.read_edges`)."""
+    return out.EdgeTypeInfo(src_type=spec.dst_type, relation=spec.relation + REVERSE_SUFFIX,
+                            dst_type=spec.src_type, count=count, reverse_of=spec.name)

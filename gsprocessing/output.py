@@ -20,7 +20,9 @@
                                      labels and masks as for nodes (link prediction: masks only)
 
 Every table carries its key (``nid``; ``src``/``dst``/``eid``): no file relies on row order.
-Reverse edge types (``<rel>-rev``) share the eid of the edge they reverse and carry no features.
+Reverse edge types (``<rel>-rev``, ``reverse_of`` in the manifest) have no table of their own:
+:func:`read_edges` derives them from the edges they reverse (src and dst swapped, the same eids,
+no features), so they cost neither time nor space here.
 Node types that only appear on edges have an id_map and a nodes/ table holding ``nid`` only.
 ``labels`` in the manifest lists every label of a type (``LabelState.to_dict()``: task, column,
 mask names, classes, split sizes); ``label`` is the first of them (what single-task training
@@ -35,7 +37,9 @@ from typing import Any, Dict, List, Optional
 
 from graphmill.errors import InputError
 
-FORMAT_VERSION = 2  # 2: labels lists (tasks, masks), edge labels, report fields
+# 2: labels lists (tasks, masks), edge labels, report fields; 3: reverse edge types are not
+# written (read_edges derives them)
+FORMAT_VERSION = 3
 MANIFEST = "manifest.json"
 TRANSFORMS = "transforms.json"
 REPORT = "report.json"
@@ -51,6 +55,16 @@ def nodes_path(root: str, ntype: str) -> str:
 
 def edges_path(root: str, etype_name: str) -> str:
     return f"{root}/edges/{etype_name}"
+
+
+def read_edges(spark, root: str, manifest: "Manifest", etype_name: str):
+    """The edge table of ``etype_name`` (a DataFrame); a reverse type's is derived from the edges
+    it reverses."""
+    forward = manifest.edge_types[etype_name].reverse_of
+    if forward is None:
+        return spark.read.parquet(edges_path(root, etype_name))
+    df = spark.read.parquet(edges_path(root, forward))
+    return df.select(df["dst"].alias("src"), df["src"].alias("dst"), df["eid"])
 
 
 @dataclass

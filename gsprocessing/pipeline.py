@@ -29,7 +29,7 @@ from graphmill.spark import Scratch
 from gsprocessing import output as out
 from gsprocessing.config.build import bad_name
 from gsprocessing.config.schema import EdgeSpec, GraphSpec, etype_name
-from gsprocessing.edge_types import REVERSE_SUFFIX, build_edge_type, build_reverse
+from gsprocessing.edge_types import REVERSE_SUFFIX, build_edge_type, reverse_info
 from gsprocessing.ids import id_type
 from gsprocessing.node_types import finish_node_type, number_node_type
 from gsprocessing.scheduler import TaskGroup, after, run_all
@@ -133,6 +133,7 @@ def expand_relations(spec: GraphSpec, tables: Dict[str, InputTable]) -> GraphSpe
         rel = F.trim(F.col(quote(e.relation_col)).cast("string"))
         rows = table.df.groupBy(rel.alias("r")).count().collect()
         values = sorted(r.r for r in rows if r.r)
+        counts = {r.r: int(r["count"]) for r in rows}
         missing = sum(int(r["count"]) for r in rows if not r.r)
         if missing:
             raise InputError(f"{table.describe()}: {missing} row(s) have no relation in column "
@@ -144,7 +145,7 @@ def expand_relations(spec: GraphSpec, tables: Dict[str, InputTable]) -> GraphSpe
             where = f"{e.where}[{e.relation_col}={value}]"
             edges.append(dataclasses.replace(e, relation=value, relation_col=None, where=where))
             tables[where] = dataclasses.replace(table, df=table.df.where(rel == value),
-                                                where=where)
+                                                where=where, selected=counts[value])
         log.info("%s: relations from column '%s': %s", e.where, e.relation_col, values)
     taken: Dict[str, str] = {}
     for e in edges:
@@ -227,7 +228,7 @@ def _edge_type(run: Run, spec: EdgeSpec, table: InputTable, src_ids,
     info = build_edge_type(run, spec, table)
     edges = {spec.name: info}
     if run.options.add_reverse_edges:
-        rev = build_reverse(run, spec, info.count)
+        rev = reverse_info(spec, info.count)
         edges[etype_name((spec.dst_type, rev.relation, spec.src_type))] = rev
     log.info("edges/%s: %d edges", spec.name, info.count)
     return edges

@@ -10,7 +10,7 @@ the file and shows the row.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, List, Sequence
+from typing import Dict, List, Optional, Sequence
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -35,6 +35,7 @@ class InputTable:
     source: TableSource
     rows_per_file: Dict[str, int] = field(default_factory=dict)
     nulls: Dict[str, int] = field(default_factory=dict)
+    selected: Optional[int] = None  # rows of ``df`` when it is a filtered part of the files
 
     def describe(self) -> str:
         shown = ", ".join(self.files[:3]) + (f" (+{len(self.files) - 3} more)"
@@ -43,6 +44,9 @@ class InputTable:
 
     @property
     def rows(self) -> int:
+        """Rows of ``df``."""
+        if self.selected is not None:
+            return self.selected
         return sum(self.rows_per_file.values())
 
 

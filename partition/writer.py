@@ -55,8 +55,7 @@ def _write(spark: SparkSession, fs: HadoopFS, manifest: processed.Manifest, inpu
            root: str, num_parts: int, algorithm: str, seed: int) -> fmt.PartsMeta:
     nodes = {t: spark.read.parquet(processed.nodes_path(input_root, t))
              for t in manifest.node_types}
-    edges = {e: spark.read.parquet(processed.edges_path(input_root, e))
-             for e in manifest.edge_types}
+    edges = {e: processed.read_edges(spark, input_root, manifest, e) for e in manifest.edge_types}
     assignment = ALGORITHMS[algorithm](nodes, edges, num_parts, seed)
     node_metas: Dict[str, fmt.NodeTypeMeta] = {}
     maps: Dict[str, DataFrame] = {}

@@ -2,10 +2,14 @@
 
 import random
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from pyspark.sql import functions as F
 
-from graphmill.spark import dense_index
+from graphmill.spark import (
+    Scratch, dense_index, input_order_index, input_splits, with_input_order,
+)
 from gsprocessing.ids import NID, ids_from_endpoints, number_nodes
 
 
@@ -49,3 +53,47 @@ def test_ids_from_endpoints_union_distinct(spark):
     ids, n = ids_from_endpoints([a, b])
     assert n == 3
     assert {r.orig: r.nid for r in ids.collect()} == {"x": 0, "y": 1, "z": 2}
+
+
+def _input_order(spark, tmp_path, max_split: int, keep=None):
+    """Positions given by input_order_index to two Parquet files (300 rows each, row groups of
+    20) read in splits of ``max_split`` bytes and shuffled, as {value: position}."""
+    for name, base in (("b.parquet", 0), ("a.parquet", 1000)):  # a sorts first
+        pq.write_table(pa.table({"v": list(range(base, base + 300))}), tmp_path / name,
+                       row_group_size=20)
+    old = {k: spark.conf.get(k) for k in ("spark.sql.files.maxPartitionBytes",
+                                          "spark.sql.files.openCostInBytes")}
+    spark.conf.set("spark.sql.files.maxPartitionBytes", str(max_split))
+    spark.conf.set("spark.sql.files.openCostInBytes", "0")
+    try:
+        df = with_input_order(spark.read.parquet(str(tmp_path)))
+        if keep is not None:
+            df = df.where(keep)
+        scratch = Scratch(spark, str(tmp_path / f"scratch{max_split}"))
+        df = scratch.table(df.repartition(5, "v"), "shuffled")  # as a join may
+        splits = input_splits(df)
+        numbered, n = input_order_index(df, "pos", splits, scratch)
+        got = {r.v: r.pos for r in numbered.collect()}
+    finally:
+        for k, v in old.items():
+            spark.conf.set(k, v)
+    assert set(numbered.columns) == {"v", "pos"} and n == len(got)
+    return got, len(splits)
+
+
+@pytest.mark.parametrize("max_ranges", [256, 1])  # 1: the join on (file, split start)
+def test_input_order_index_follows_files_and_rows_whatever_the_splits(spark, tmp_path,
+                                                                      monkeypatch, max_ranges):
+    monkeypatch.setattr("graphmill.spark._MAX_RANGES", max_ranges)
+    expected = {v: i for i, v in enumerate(list(range(1000, 1300)) + list(range(300)))}
+    whole, whole_splits = _input_order(spark, tmp_path, 128 * 2**20)
+    split, many_splits = _input_order(spark, tmp_path, 400)
+    assert whole == split == expected
+    assert whole_splits == 2 and many_splits > 4
+
+
+def test_input_order_index_with_rows_dropped_inside_splits(spark, tmp_path):
+    """Gaps in the row counters (rows filtered after they were taken): the sorted fallback."""
+    kept = [v for v in list(range(1000, 1300)) + list(range(300)) if v % 7 != 3]
+    got, _ = _input_order(spark, tmp_path, 400, keep=F.col("v") % 7 != 3)
+    assert got == {v: i for i, v in enumerate(kept)}

@@ -6,6 +6,7 @@ import shutil
 import pytest
 
 from graphmill.errors import ConfigError, InputError
+from gsprocessing.output import Manifest, read_edges
 from gsprocessing.config import parse_graph_config
 from gsprocessing.pipeline import ProcessOptions, process
 from tests.conftest import TINY, read_parquet
@@ -17,7 +18,7 @@ def load(path, name):
 
 def test_manifest_counts_dims_and_labels(tiny_processed):
     m = load(tiny_processed, "manifest.json")
-    assert m["format_version"] == 2 and m["seed"] == 7
+    assert m["format_version"] == 3 and m["seed"] == 7
     assert {t: v["count"] for t, v in m["node_types"].items()} == {"user": 5, "item": 8,
                                                                     "store": 2}
     assert {t: v["count"] for t, v in m["edge_types"].items()} == {
@@ -45,7 +46,7 @@ def test_report_counts_awkward_rows(tiny_processed):
     assert r["edges"]["user__bought__item"]["rows_written"] == 10  # the duplicate edge is kept
 
 
-def test_tables_are_keyed_and_ids_map_back(tiny_processed):
+def test_tables_are_keyed_and_ids_map_back(spark, tiny_processed):
     ids = read_parquet(tiny_processed / "id_map" / "user").to_pydict()
     assert sorted(zip(ids["nid"], ids["orig"])) == [(0, "alice"), (1, "bob"), (2, "carol"),
                                                     (3, "dave"), (4, "zoë")]
@@ -55,8 +56,15 @@ def test_tables_are_keyed_and_ids_map_back(tiny_processed):
     edges = read_parquet(tiny_processed / "edges" / "user__bought__item").to_pylist()
     assert sorted(e["eid"] for e in edges) == list(range(10))
     assert sorted((e["src"], e["dst"]) for e in edges).count((0, 0)) == 2  # alice→i1 twice
-    rev = read_parquet(tiny_processed / "edges" / "item__bought-rev__user").to_pylist()
-    assert sorted((e["dst"], e["src"], e["eid"]) for e in rev) == \
+    # eids follow the input file's rows
+    users = dict(zip(ids["orig"], ids["nid"]))
+    rows = [line.split(",")[:2] for line in (TINY / "purchases.csv").read_text().splitlines()[1:]]
+    assert [e["src"] for e in sorted(edges, key=lambda e: e["eid"])] == [users[u] for u, _ in rows]
+    # reverse edges: a manifest entry, read as the forward table swapped
+    assert not (tiny_processed / "edges" / "item__bought-rev__user").exists()
+    manifest = Manifest.from_json((tiny_processed / "manifest.json").read_text(), "manifest")
+    rev = read_edges(spark, str(tiny_processed), manifest, "item__bought-rev__user")
+    assert sorted((r.dst, r.src, r.eid) for r in rev.collect()) == \
         sorted((e["src"], e["dst"], e["eid"]) for e in edges)
 
 

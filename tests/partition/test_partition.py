@@ -62,9 +62,12 @@ def test_every_edge_in_exactly_one_part_the_one_owning_its_dst(tiny_parts, tiny_
                 assert meta.node_types[m.dst_type].offsets[k] <= r["dst_gid"] < \
                     meta.node_types[m.dst_type].offsets[k + 1]
                 got[(src_nid[r["src_gid"]], dst_nid[r["dst_gid"]], r["eid"])] += 1
-        expected = Counter((r["src"], r["dst"], r["eid"])
-                           for r in read_parquet(tiny_processed / "edges" / name).to_pylist())
+        forward = m.reverse_of or name  # a reverse type is its forward table swapped
+        rows = read_parquet(tiny_processed / "edges" / forward).to_pylist()
+        expected = Counter((r["dst"], r["src"], r["eid"]) if m.reverse_of else
+                           (r["src"], r["dst"], r["eid"]) for r in rows)
         assert got == expected, name
+    assert any(m.reverse_of for m in meta.edge_types.values())
 
 
 def test_node_map_carries_original_ids(tiny_parts):
