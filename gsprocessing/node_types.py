@@ -18,6 +18,7 @@ from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
 from graphmill.errors import InputError
+from graphmill.spark import IN_FILE, IN_ROW, IN_START, with_input_order
 from gsprocessing import output as out
 from gsprocessing.config.schema import NodeSpec
 from gsprocessing.features import apply_features, feature_infos, missing_counts
@@ -98,11 +99,15 @@ def _block(run: Run, spec: NodeSpec, table: InputTable, rep: out.TypeReport) -> 
     used = list(dict.fromkeys([c for f in spec.features for c in f.columns]
                               + [lab.column for lab in spec.labels if lab.column]))
     df = table.df
-    if run.options.duplicates == "first":
-        df = df.withColumn("__gm_file", F.input_file_name()) \
-            .withColumn("__gm_row", F.monotonically_increasing_id())
+    order = [IN_FILE, IN_START, IN_ROW] if run.options.duplicates == "first" else []
+    if order:
+        df = with_input_order(df)
     df = df.withColumn(ID, clean_ids(F.col(quote(spec.id_col)), run.id_types[spec.type]))
     keep = [ID, *[quote(c) for c in used]]
+    if table.source.format == "csv":
+        # The steps below read the block three times (duplicates, the sort's sample, the sort):
+        # parsing CSV (a whole file per task, for quoted line breaks) once is enough.
+        df = run.scratch.table(df.select(*keep, *order), f"nodes-{spec.where}")
     groups = df.groupBy(ID).agg(F.count(F.lit(1)).alias("n"))
     stats = groups.agg(
         F.sum(F.when(F.col(ID).isNull(), F.col("n")).otherwise(0)).alias("null_rows"),
@@ -125,7 +130,7 @@ def _block(run: Run, spec: NodeSpec, table: InputTable, rep: out.TypeReport) -> 
                              "examples": [v for v, _ in examples]}
         log.warning("%s: %d duplicate id(s); kept the first row of each, dropped %d row(s)",
                     spec.where, stats.ids, stats.extra)
-        first = Window.partitionBy(ID).orderBy("__gm_file", "__gm_row")
+        first = Window.partitionBy(ID).orderBy(*order)
         df = df.withColumn("__gm_first", F.row_number().over(first)) \
             .where(F.col("__gm_first") == 1)
     return df.select(*keep)
