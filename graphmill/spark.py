@@ -206,10 +206,11 @@ def input_order_index(df: DataFrame, out: str, splits: Sequence[Row],
     file order) among the rows of ``df``; return the frame (without the input-order columns)
     and n.
 
-    ``df`` carries :func:`with_input_order`'s columns and must be materialized (e.g. a
-    :class:`Scratch` table) so that they hold the same values for every job on it; rows may have
-    been joined or shuffled since. ``splits`` is :func:`input_splits` of ``df``. The order does
-    not depend on how Spark split the files.
+    ``df`` carries :func:`with_input_order`'s columns, which must hold the same values for every
+    job on it: a materialized table (e.g. :class:`Scratch`), or the same files read again through
+    the same steps (Spark plans the same splits, read in the same order). Rows may have been
+    joined or shuffled since. ``splits`` is :func:`input_splits` of ``df``. The order does not
+    depend on how Spark split the files.
 
     When no row was removed from inside a split (its row counters are consecutive), a row's
     position is its counter plus its split's offset, found from the counter alone (a tree of
