@@ -69,7 +69,10 @@ def build_edge_type(run: Run, spec: EdgeSpec, table: InputTable) -> out.EdgeType
                                f"edges-{spec.name}")
     else:
         df = df.select(IN_FILE, IN_START, IN_ROW, *[F.col(quote(c)) for c in carried])
-    splits = input_splits(df)
+    if not join_first and table.splits is not None:
+        splits = table.splits  # the scan's: it found no missing id, so the same rows and counters
+    else:
+        splits = input_splits(df)
     rep.rows_read = table.rows
     rep.null_ids_dropped = table.rows - sum(r.n for r in splits)
     if join_first and rep.null_ids_dropped:  # missing or dangling ids: count which (one job)

@@ -94,29 +94,29 @@ def load_tables(spark: SparkSession, fs: HadoopFS, spec: GraphSpec, prefix: str,
     """Find, open and scan every input table; report every missing file or column at once."""
     problems = Problems(f"input under {prefix}")
     tables: Dict[str, InputTable] = {}
-    blocks: List[Tuple[object, Dict[str, str]]] = []
+    blocks: List[Tuple[object, Dict[str, str], Tuple[str, ...]]] = []  # + edge id columns
     for n in spec.nodes:
         extra = {n.id_col: "node id"}
         extra.update({lab.column: "label" for lab in n.labels if lab.column})
-        blocks.append((n, columns_of(n.features, extra)))
+        blocks.append((n, columns_of(n.features, extra), ()))
     for e in spec.edges:
         extra = {e.src_col: "source id", e.dst_col: "destination id"}
         extra.update({lab.column: "label" for lab in e.labels if lab.column})
         if e.relation_col:
             extra[e.relation_col] = "relation"
-        blocks.append((e, columns_of(e.features, extra)))
-    found = [(block, needed, find_files(fs, prefix, block.source, block.where, problems))
-             for block, needed in blocks]
-    found = [f for f in found if f[2]]   # (a block without files is a problem already)
+        blocks.append((e, columns_of(e.features, extra), (e.src_col, e.dst_col)))
+    found = [(block, needed, ids, find_files(fs, prefix, block.source, block.where, problems))
+             for block, needed, ids in blocks]
+    found = [f for f in found if f[3]]   # (a block without files is a problem already)
     # Reading a CSV header is a Spark job, and so is each scan: tables are independent.
     read = run_all(spark, parallel, [(f"read {block.where}", functools.partial(
-        read_table, spark, block.source, files, block.where)) for block, _, files in found])
-    for (block, needed, _), table in zip(found, read):
+        read_table, spark, block.source, files, block.where)) for block, _, _, files in found])
+    for (block, needed, _, _), table in zip(found, read):
         check_columns(table, needed, problems)
         tables[block.where] = table
     problems.raise_if_any()
     run_all(spark, parallel, [(f"scan {block.where}", functools.partial(
-        scan, tables[block.where], list(needed))) for block, needed, _ in found])
+        scan, tables[block.where], list(needed), ids)) for block, needed, ids, _ in found])
     return tables
 
 
@@ -145,7 +145,7 @@ def expand_relations(spec: GraphSpec, tables: Dict[str, InputTable]) -> GraphSpe
             where = f"{e.where}[{e.relation_col}={value}]"
             edges.append(dataclasses.replace(e, relation=value, relation_col=None, where=where))
             tables[where] = dataclasses.replace(table, df=table.df.where(rel == value),
-                                                where=where, selected=counts[value])
+                                                where=where, selected=counts[value], splits=None)
         log.info("%s: relations from column '%s': %s", e.where, e.relation_col, values)
     taken: Dict[str, str] = {}
     for e in edges:

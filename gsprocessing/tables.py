@@ -9,15 +9,18 @@ the file and shows the row.
 
 from __future__ import annotations
 
+import functools
+import operator
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame, Row, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from graphmill.errors import InputError, Problems
 from graphmill.hadoopfs import HadoopFS
+from graphmill.spark import IN_FILE, IN_ROW, IN_START, with_input_order
 from gsprocessing.config.schema import TableSource
 from gsprocessing.transforms.base import quote
 
@@ -36,6 +39,7 @@ class InputTable:
     rows_per_file: Dict[str, int] = field(default_factory=dict)
     nulls: Dict[str, int] = field(default_factory=dict)
     selected: Optional[int] = None  # rows of ``df`` when it is a filtered part of the files
+    splits: Optional[List[Row]] = None  # its file splits, when scan found no missing id
 
     def describe(self) -> str:
         shown = ", ".join(self.files[:3]) + (f" (+{len(self.files) - 3} more)"
@@ -96,8 +100,10 @@ def read_table(spark: SparkSession, source: TableSource, files: List[str],
     return InputTable(df=df, files=files, where=where, source=source)
 
 
-def scan(table: InputTable, used: Sequence[str]) -> None:
-    """One pass over a table: rows per file, missing values per column, ragged CSV rows.
+def scan(table: InputTable, used: Sequence[str], ids: Sequence[str] = ()) -> None:
+    """One pass over a table: rows per file, missing values per column, ragged CSV rows, and
+    its file splits (:func:`graphmill.spark.input_splits`) when the ``ids`` columns are never
+    missing (neither null nor empty), so that edge numbering can use them without a job.
 
     Raises:
         InputError: a CSV row has more or fewer fields than the header.
@@ -106,16 +112,24 @@ def scan(table: InputTable, used: Sequence[str]) -> None:
     columns = [c for c in df.columns if c != BAD_ROW]
     if len(columns) > MAX_NULL_COLUMNS:
         columns = [c for c in columns if c in set(used)]
-    aggs = [F.count(F.lit(1)).alias("__gm_rows")]
+    aggs = [F.count(F.lit(1)).alias("__gm_rows"),
+            F.min(IN_ROW).alias("lo"), F.max(IN_ROW).alias("hi")]
     aggs += [F.count(F.col(quote(c))).alias(f"__gm_c{i}") for i, c in enumerate(columns)]
+    blank = [F.col(quote(c)).isNull() | (F.col(quote(c)).cast("string") == "") for c in ids]
+    aggs.append(F.count_if(functools.reduce(operator.or_, blank, F.lit(False))).alias("__gm_ids"))
     if BAD_ROW in df.columns:
         aggs.append(F.count(F.col(BAD_ROW)).alias("__gm_bad"))
-    rows = df.groupBy(F.input_file_name().alias("__gm_file")).agg(*aggs).collect()
-    table.rows_per_file = {r["__gm_file"]: int(r["__gm_rows"]) for r in sorted(
-        rows, key=lambda r: r["__gm_file"])}
+    rows = with_input_order(df).groupBy(IN_FILE, IN_START).agg(*aggs).collect()
+    rows_per_file: Dict[str, int] = {}
+    for r in sorted(rows, key=lambda r: r[IN_FILE]):
+        rows_per_file[r[IN_FILE]] = rows_per_file.get(r[IN_FILE], 0) + int(r["__gm_rows"])
+    table.rows_per_file = rows_per_file
     table.nulls = {c: sum(int(r["__gm_rows"] - r[f"__gm_c{i}"]) for r in rows)
                    for i, c in enumerate(columns)}
     table.nulls = {c: n for c, n in table.nulls.items() if n}
+    if ids and not sum(int(r["__gm_ids"]) for r in rows):
+        table.splits = [Row(**{IN_FILE: r[IN_FILE], IN_START: r[IN_START]}, lo=r.lo, hi=r.hi,
+                            n=r["__gm_rows"]) for r in rows]
     bad = sum(int(r["__gm_bad"]) for r in rows) if BAD_ROW in df.columns else 0
     if bad:
         # (Spark refuses a query of the corrupt-record column alone: one real column joins it.)

@@ -129,6 +129,24 @@ def test_dangling_drop_counts_and_drops(spark, tmp_path):
     assert report["rows_written"] == 1
 
 
+def test_edges_with_missing_ids_are_dropped_and_ids_stay_dense_in_input_order(spark, tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(TINY, data)
+    lines = (TINY / "purchases.csv").read_text().splitlines()
+    lines[3:3] = [",i2,1", "bob,,2"]  # a missing src and an empty dst, between kept rows
+    (data / "purchases.csv").write_text("\n".join(lines) + "\n")
+    out = run(spark, tmp_path, prefix=data)
+    report = load(out, "report.json")["edges"]["user__bought__item"]
+    assert (report["rows_read"], report["null_ids_dropped"], report["rows_written"]) == (12, 2, 10)
+    users = dict(zip(*[read_parquet(out / "id_map" / "user").to_pydict()[k]
+                       for k in ("orig", "nid")]))
+    edges = sorted(read_parquet(out / "edges" / "user__bought__item").to_pylist(),
+                   key=lambda e: e["eid"])
+    assert [e["eid"] for e in edges] == list(range(10))
+    kept = [line.split(",")[0] for line in lines[1:] if "" not in line.split(",")[:2]]
+    assert [e["src"] for e in edges] == [users[u] for u in kept]
+
+
 def test_missing_columns_and_files_reported_together(spark, tmp_path):
     def edit(raw):
         raw["nodes"][0]["node_id_col"] = "uid"
