@@ -188,12 +188,16 @@ def _range_lookup(x: Column, ranges: Sequence[Tuple[int, int]]) -> Column:
         .otherwise(_range_lookup(x, ranges[mid:]))
 
 
+def split_aggregates() -> List[Column]:
+    """What :func:`input_order_index` needs of each split, grouped by (``IN_FILE``,
+    ``IN_START``): the lowest and highest row counter (lo, hi) and the rows (n)."""
+    return [F.min(IN_ROW).alias("lo"), F.max(IN_ROW).alias("hi"), F.count(F.lit(1)).alias("n")]
+
+
 def input_splits(df: DataFrame) -> List[Row]:
-    """Per file split of a frame with :func:`with_input_order`'s columns: file, start, the lowest
-    and highest row counter, and the rows (one small aggregate job)."""
-    splits = df.groupBy(IN_FILE, IN_START).agg(
-        F.min(IN_ROW).alias("lo"), F.max(IN_ROW).alias("hi"),
-        F.count(F.lit(1)).alias("n")).collect()
+    """Per file split of a frame with :func:`with_input_order`'s columns: file, start and
+    :func:`split_aggregates` (one small aggregate job)."""
+    splits = df.groupBy(IN_FILE, IN_START).agg(*split_aggregates()).collect()
     if any(not r[IN_FILE] for r in splits):
         raise GraphMillError("internal: rows without an input file; with_input_order must be "
                              "applied before any shuffle")

@@ -73,9 +73,9 @@ def build_edge_type(run: Run, spec: EdgeSpec, table: InputTable) -> out.EdgeType
         splits = table.splits  # the scan's: it found no missing id, so the same rows and counters
     else:
         splits = input_splits(df)
-    rep.rows_read = table.rows
-    rep.null_ids_dropped = table.rows - sum(r.n for r in splits)
-    if join_first and rep.null_ids_dropped:  # missing or dangling ids: count which (one job)
+    rep.rows_read, found = table.rows, sum(r.n for r in splits)
+    rep.null_ids_dropped = table.rows - found  # (before the joins only missing ids are dropped)
+    if join_first and found < table.rows:  # missing or dangling ids: count which (one job)
         counts = joined.agg(*[e.alias(k) for k, e in endpoint_metrics().items()]).first()
         rep.null_ids_dropped = table.rows - counts["rows"]
         _dangling(run, spec, table, joined, counts.asDict(), rep)

@@ -20,7 +20,7 @@ from pyspark.sql import types as T
 
 from graphmill.errors import InputError, Problems
 from graphmill.hadoopfs import HadoopFS
-from graphmill.spark import IN_FILE, IN_ROW, IN_START, with_input_order
+from graphmill.spark import IN_FILE, IN_START, split_aggregates, with_input_order
 from gsprocessing.config.schema import TableSource
 from gsprocessing.transforms.base import quote
 
@@ -112,24 +112,23 @@ def scan(table: InputTable, used: Sequence[str], ids: Sequence[str] = ()) -> Non
     columns = [c for c in df.columns if c != BAD_ROW]
     if len(columns) > MAX_NULL_COLUMNS:
         columns = [c for c in columns if c in set(used)]
-    aggs = [F.count(F.lit(1)).alias("__gm_rows"),
-            F.min(IN_ROW).alias("lo"), F.max(IN_ROW).alias("hi")]
+    aggs = split_aggregates()  # n: the rows of the split
     aggs += [F.count(F.col(quote(c))).alias(f"__gm_c{i}") for i, c in enumerate(columns)]
-    blank = [F.col(quote(c)).isNull() | (F.col(quote(c)).cast("string") == "") for c in ids]
-    aggs.append(F.count_if(functools.reduce(operator.or_, blank, F.lit(False))).alias("__gm_ids"))
+    if ids:
+        blank = [F.col(quote(c)).isNull() | (F.col(quote(c)).cast("string") == "") for c in ids]
+        aggs.append(F.count_if(functools.reduce(operator.or_, blank)).alias("__gm_ids"))
     if BAD_ROW in df.columns:
         aggs.append(F.count(F.col(BAD_ROW)).alias("__gm_bad"))
     rows = with_input_order(df).groupBy(IN_FILE, IN_START).agg(*aggs).collect()
     rows_per_file: Dict[str, int] = {}
     for r in sorted(rows, key=lambda r: r[IN_FILE]):
-        rows_per_file[r[IN_FILE]] = rows_per_file.get(r[IN_FILE], 0) + int(r["__gm_rows"])
+        rows_per_file[r[IN_FILE]] = rows_per_file.get(r[IN_FILE], 0) + int(r.n)
     table.rows_per_file = rows_per_file
-    table.nulls = {c: sum(int(r["__gm_rows"] - r[f"__gm_c{i}"]) for r in rows)
+    table.nulls = {c: sum(int(r.n - r[f"__gm_c{i}"]) for r in rows)
                    for i, c in enumerate(columns)}
     table.nulls = {c: n for c, n in table.nulls.items() if n}
     if ids and not sum(int(r["__gm_ids"]) for r in rows):
-        table.splits = [Row(**{IN_FILE: r[IN_FILE], IN_START: r[IN_START]}, lo=r.lo, hi=r.hi,
-                            n=r["__gm_rows"]) for r in rows]
+        table.splits = rows  # each row: the split's file, start, lo, hi, n (and more)
     bad = sum(int(r["__gm_bad"]) for r in rows) if BAD_ROW in df.columns else 0
     if bad:
         # (Spark refuses a query of the corrupt-record column alone: one real column joins it.)
