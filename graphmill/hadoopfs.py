@@ -7,9 +7,16 @@ Going through the JVM means one code path for local disk, HDFS, S3 (s3a://, or s
 from __future__ import annotations
 
 import uuid
-from typing import List
+from typing import List, Sequence
 
 from graphmill.errors import InputError
+
+
+def file_uris(spark, paths: Sequence[str]) -> List[str]:
+    """Each path as a URI, the way Spark's ``_metadata.file_path`` gives the file's rows (special
+    characters percent-encoded: ``file:/a b`` → ``file:/a%20b``)."""
+    jvm = spark.sparkContext._jvm
+    return [str(jvm.org.apache.hadoop.fs.Path(p).toUri().toString()) for p in paths]
 
 
 class HadoopFS:

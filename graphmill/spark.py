@@ -1,6 +1,6 @@
 """Spark helpers shared by the Spark stages: session set-up (for ``__main__`` modules and tests),
 a scratch space for intermediate tables, and dense row numbering (in a sort order, or in input
-order)."""
+order: files by path, then rows as in the file)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,11 @@ import os
 import sys
 import threading
 import uuid
+from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 from pyspark import SparkConf
-from pyspark.sql import Column, DataFrame, Observation, Row, SparkSession
+from pyspark.sql import Column, DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 
 from graphmill.errors import GraphMillError
@@ -158,89 +159,76 @@ def dense_index(df: DataFrame, order: Sequence[Union[str, Column]], out: str,
     return ordered.withColumn(out, position.cast("long")).drop("__gm_mid"), running
 
 
-# The columns :func:`with_input_order` adds: where each row was read (file, start of its split)
-# and a per-partition row counter.
-IN_FILE, IN_START, IN_ROW = "__gm_in_file", "__gm_in_start", "__gm_in_row"
+# Input order: a row's position among all rows of its table's files, files by path (their URIs
+# as Spark's ``_metadata.file_path`` gives them), then rows as they are in the file.
+IN_FILE, IN_ROW = "__gm_in_file", "__gm_in_row"  # where a CSV row was read (see FileOrder)
+IN_POS = "__gm_in_pos"  # the position (with_positions)
+_MAX_CASES = 16  # files beyond which with_positions joins a table instead of comparing
 
 
-def with_input_order(df: DataFrame) -> DataFrame:
-    """``df`` with the columns :func:`input_order_index` numbers rows by.
+@dataclass(frozen=True)
+class FileOrder:
+    """How to find each row's position in input order from two columns of a table as read: the
+    row's file URI (``file``) and its number in that file, or in the task that read it (``row``).
+    ``offsets`` maps each file URI to what is added to ``row`` to give the position.
 
-    Call it on a frame that is only a file scan plus narrow steps (filters, projections): the
-    file name is only known before a shuffle, and the row counter only follows the file's order
-    there.
+    Parquet: ``_metadata.file_path`` and ``_metadata.row_index``, with the rows of the files
+    before (from the footers; :mod:`graphmill.parquet_footers`). A CSV file is read by one task
+    (multiLine CSV is not split): ``IN_FILE`` and ``IN_ROW`` (``monotonically_increasing_id``)
+    saved while it was read, with the rows before minus the file's first counter.
     """
-    return df.withColumn(IN_FILE, F.input_file_name()) \
-        .withColumn(IN_START, F.input_file_block_start()) \
-        .withColumn(IN_ROW, F.monotonically_increasing_id())
+
+    file: str
+    row: str
+    offsets: Dict[str, int] = field(default_factory=dict)
+
+    @staticmethod
+    def parquet(counts: Sequence[Tuple[str, int]]) -> "FileOrder":
+        """The order of Parquet files, from (URI, rows) of each file."""
+        offsets, running = {}, 0
+        for uri, rows in sorted(counts):
+            offsets[uri] = running
+            running += rows
+        return FileOrder("_metadata.file_path", "_metadata.row_index", offsets)
 
 
-_MAX_RANGES = 256  # splits beyond which input_order_index joins a table instead of a search tree
+def with_positions(df: DataFrame, order: FileOrder) -> DataFrame:
+    """``df`` with ``IN_POS``, each row's position in input order (see :class:`FileOrder`).
 
-
-def _range_lookup(x: Column, ranges: Sequence[Tuple[int, int]]) -> Column:
-    """The value of the range ``x`` falls in: ``ranges`` are (start, value) sorted by start, each
-    range ending where the next starts (a balanced tree of comparisons)."""
-    if len(ranges) == 1:
-        return F.lit(ranges[0][1]).cast("long")
-    mid = len(ranges) // 2
-    return F.when(x < ranges[mid][0], _range_lookup(x, ranges[:mid])) \
-        .otherwise(_range_lookup(x, ranges[mid:]))
-
-
-def split_aggregates() -> List[Column]:
-    """What :func:`input_order_index` needs of each split, grouped by (``IN_FILE``,
-    ``IN_START``): the lowest and highest row counter (lo, hi) and the rows (n)."""
-    return [F.min(IN_ROW).alias("lo"), F.max(IN_ROW).alias("hi"), F.count(F.lit(1)).alias("n")]
-
-
-def input_splits(df: DataFrame) -> List[Row]:
-    """Per file split of a frame with :func:`with_input_order`'s columns: file, start and
-    :func:`split_aggregates` (one small aggregate job)."""
-    splits = df.groupBy(IN_FILE, IN_START).agg(*split_aggregates()).collect()
-    if any(not r[IN_FILE] for r in splits):
-        raise GraphMillError("internal: rows without an input file; with_input_order must be "
-                             "applied before any shuffle")
-    return splits
-
-
-def input_order_index(df: DataFrame, out: str, splits: Sequence[Row],
-                      scratch: Optional[Scratch] = None) -> Tuple[DataFrame, int]:
-    """Add column ``out``: each row's position 0..n-1 in input order (files by path, then rows in
-    file order) among the rows of ``df``; return the frame (without the input-order columns)
-    and n.
-
-    ``df`` carries :func:`with_input_order`'s columns, which must hold the same values for every
-    job on it: a materialized table (e.g. :class:`Scratch`), or the same files read again through
-    the same steps (Spark plans the same splits, read in the same order). Rows may have been
-    joined or shuffled since. ``splits`` is :func:`input_splits` of ``df``. The order does not
-    depend on how Spark split the files.
-
-    When no row was removed from inside a split (its row counters are consecutive), a row's
-    position is its counter plus its split's offset, found from the counter alone (a tree of
-    comparisons; beyond 256 splits, a join on the file and split start), and nothing is sorted.
-    Otherwise (rows dropped in between, e.g. dangling edges) the rows are sorted by (file, split
-    start, counter): :func:`dense_index`.
+    Take it on the table as read (before any join or shuffle; filters and projections are fine):
+    Parquet's ``_metadata`` columns only resolve against the file scan. A file not in the offsets
+    fails the job with an internal error rather than giving a wrong position.
     """
-    inputs = (IN_FILE, IN_START, IN_ROW)
-    if any(r.hi - r.lo + 1 != r.n for r in splits):
-        keyed, n = dense_index(df, list(inputs), out, scratch)
-        return keyed.drop(*inputs), n
-    ordered = sorted(splits, key=lambda r: (r[IN_FILE], r[IN_START]))
-    deltas, running = [], 0  # per split: its offset minus its lowest counter
-    for r in ordered:
-        deltas.append(running - r.lo)
-        running += r.n
-    if not ordered:
-        return df.withColumn(out, F.lit(None).cast("long")).drop(*inputs), 0
-    if len(ordered) <= _MAX_RANGES:
-        # The counters of different splits never overlap (a partition's index is in their high
-        # bits), so where each split's counters start is enough to find a row's split.
-        delta = _range_lookup(F.col(IN_ROW), sorted(zip([r.lo for r in ordered], deltas)))
-        return df.withColumn(out, F.col(IN_ROW) + delta).drop(*inputs), running
-    table = df.sparkSession.createDataFrame(
-        [(r[IN_FILE], r[IN_START], d) for r, d in zip(ordered, deltas)],
-        f"{IN_FILE} string, {IN_START} long, __gm_delta long")
-    keyed = df.join(F.broadcast(table), [IN_FILE, IN_START]) \
-        .withColumn(out, F.col(IN_ROW) + F.col("__gm_delta"))
-    return keyed.drop(*inputs, "__gm_delta"), running
+    path, row = F.col(order.file), F.col(order.row)
+
+    def unknown(uri: Column) -> Column:
+        return F.raise_error(F.concat(F.lit("internal: no input position for file "), uri)) \
+            .cast("long")
+
+    if len(order.offsets) <= _MAX_CASES:
+        offset = unknown(path)
+        for uri, start in sorted(order.offsets.items(), reverse=True):
+            offset = F.when(path == uri, F.lit(start)).otherwise(offset)
+        return df.withColumn(IN_POS, offset + row)
+    table = df.sparkSession.createDataFrame(list(order.offsets.items()),
+                                            "__gm_uri string, __gm_offset long")
+    keyed = df.withColumn("__gm_uri", path).withColumn("__gm_row", row) \
+        .join(F.broadcast(table), "__gm_uri", "left")
+    offset = F.coalesce(F.col("__gm_offset"), unknown(F.col("__gm_uri")))
+    return keyed.withColumn(IN_POS, offset + F.col("__gm_row")) \
+        .drop("__gm_uri", "__gm_row", "__gm_offset")
+
+
+def position_index(df: DataFrame, out: str, rows: int, kept: int,
+                   scratch: Optional[Scratch] = None) -> Tuple[DataFrame, int]:
+    """Add column ``out``: each row's position 0..n-1 in ``IN_POS`` order; return the frame
+    (without ``IN_POS``) and n (= ``kept``, the rows of ``df``).
+
+    ``rows`` is the rows of the files. When none was removed (``kept == rows``) the position is
+    ``IN_POS`` itself, and nothing is sorted; otherwise the rows are sorted by it
+    (:func:`dense_index`).
+    """
+    if kept == rows:
+        return df.withColumnRenamed(IN_POS, out), kept
+    keyed, n = dense_index(df, [IN_POS], out, scratch)
+    return keyed.drop(IN_POS), n

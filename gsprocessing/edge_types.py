@@ -3,7 +3,7 @@
 Endpoint ids that are missing are dropped and counted; ids that are not nodes follow the
 dangling policy (``error`` default, ``drop`` counts and drops them, ``add`` has already made them
 nodes). Edge ids are dense 0..M-1 in input order (files by path, then rows as they are in the
-file; :func:`graphmill.spark.input_order_index`), whatever Spark's partitioning; features,
+file; :class:`graphmill.spark.FileOrder`), whatever Spark's partitioning; features,
 labels and masks sit on the same keyed row as the structure: nothing relies on row order lining
 up between files.
 """
@@ -18,9 +18,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from graphmill.errors import InputError
-from graphmill.spark import (
-    IN_FILE, IN_ROW, IN_START, input_order_index, input_splits, observe, with_input_order,
-)
+from graphmill.spark import IN_POS, observe, position_index, with_positions
 from gsprocessing import output as out
 from gsprocessing.config.schema import EdgeSpec, FeatureSpec
 from gsprocessing.features import apply_features, feature_infos, missing_counts, output_names
@@ -40,7 +38,7 @@ def build_edge_type(run: Run, spec: EdgeSpec, table: InputTable) -> out.EdgeType
     """Write edges/<src>__<rel>__<dst>; return its manifest entry.
 
     Edges whose ids are missing are dropped first; the others keep their input position (see
-    :func:`graphmill.spark.input_order_index`). Unless ``--dangling drop``, the join with the
+    :func:`graphmill.spark.position_index`). Unless ``--dangling drop``, the join with the
     id maps can drop nothing (an unknown endpoint is an error), so it is left to the pass that
     writes the table: fitting, numbering and labels read only the input columns they need, and
     an unknown endpoint, counted while the table is written, raises then. With
@@ -52,10 +50,11 @@ def build_edge_type(run: Run, spec: EdgeSpec, table: InputTable) -> out.EdgeType
                          nulls=dict(table.nulls))
     run.report.edges[spec.name] = rep
     src, dst = (F.col(quote(c)) for c in (spec.src_col, spec.dst_col))
-    df = table.df.withColumn(spec.src_col, clean_ids(src, run.id_types[spec.src_type])) \
-        .withColumn(spec.dst_col, clean_ids(dst, run.id_types[spec.dst_type]))
-    # Positions in the input are taken before the joins, which may shuffle.
-    df = with_input_order(df.where(src.isNotNull() & dst.isNotNull()))
+    # Input positions are taken on the table as read: before the joins, which may shuffle.
+    df = with_positions(table.df, table.order)
+    df = df.withColumn(spec.src_col, clean_ids(src, run.id_types[spec.src_type])) \
+        .withColumn(spec.dst_col, clean_ids(dst, run.id_types[spec.dst_type])) \
+        .where(src.isNotNull() & dst.isNotNull())
     inputs = [c for f in spec.features for c in f.columns] + \
         [lab.column for lab in spec.labels if lab.column]
     ids = [spec.src_col, spec.dst_col]
@@ -64,26 +63,25 @@ def build_edge_type(run: Run, spec: EdgeSpec, table: InputTable) -> out.EdgeType
     if join_first:
         joined = _join_ids(run, spec, df)
         df = run.scratch.table(joined.where(F.col(SRC).isNotNull() & F.col(DST).isNotNull())
-                               .select(SRC, DST, IN_FILE, IN_START, IN_ROW,
-                                       *[F.col(quote(c)) for c in carried]),
+                               .select(SRC, DST, IN_POS, *[F.col(quote(c)) for c in carried]),
                                f"edges-{spec.name}")
     else:
-        df = df.select(IN_FILE, IN_START, IN_ROW, *[F.col(quote(c)) for c in carried])
-    if not join_first and table.splits is not None:
-        splits = table.splits  # the scan's: it found no missing id, so the same rows and counters
+        df = df.select(IN_POS, *[F.col(quote(c)) for c in carried])
+    if table.complete_ids and not join_first:
+        found = table.rows  # the scan found no missing id: every row is kept
     else:
-        splits = input_splits(df)
-    rep.rows_read, found = table.rows, sum(r.n for r in splits)
+        found = df.count()  # (of the scratch copy with --dangling drop: Parquet footers)
+    rep.rows_read = table.rows
     rep.null_ids_dropped = table.rows - found  # (before the joins only missing ids are dropped)
     if join_first and found < table.rows:  # missing or dangling ids: count which (one job)
         counts = joined.agg(*[e.alias(k) for k, e in endpoint_metrics().items()]).first()
         rep.null_ids_dropped = table.rows - counts["rows"]
         _dangling(run, spec, table, joined, counts.asDict(), rep)
-    df, feature_specs = _hard_negatives(run, spec, df, rep)
+    df, feature_specs = _hard_negatives(run, spec, df, IN_POS, rep)
     fitted = features_for(run, "edges", spec.name, df, feature_specs)
     rep.missing_values = missing_counts(fitted)
     rep.categories_capped = capped(fitted)
-    keyed, count = input_order_index(df, EID, splits, run.scratch)
+    keyed, count = position_index(df, EID, table.file_rows, found, run.scratch)
     keyed, features = apply_features(keyed, fitted)
     # Outputs under temporary names while the input columns that labels need are kept (users'
     # columns may be called src, dst or eid: the keys stay internal until written).
@@ -117,10 +115,11 @@ def _join_ids(run: Run, spec: EdgeSpec, df: DataFrame) -> DataFrame:
     return map_endpoint(df, spec.dst_col, run.id_maps[spec.dst_type], DST)
 
 
-def _hard_negatives(run: Run, spec: EdgeSpec, df: DataFrame,
+def _hard_negatives(run: Run, spec: EdgeSpec, df: DataFrame, key: str,
                     rep: out.TypeReport) -> Tuple[DataFrame, List[FeatureSpec]]:
     """Map the ids of ``edge_dst_hard_negative`` features through the destination id map; the
-    feature then reads the mapped column (an array of nids)."""
+    feature then reads the mapped column (an array of nids). ``key`` is a column unique per
+    row."""
     specs = []
     for i, f in enumerate(spec.features):
         if f.transform != EdgeDstHardNegative.name:
@@ -131,7 +130,7 @@ def _hard_negatives(run: Run, spec: EdgeSpec, df: DataFrame,
                              f"{list(f.columns)}")
         mapped = f"{MAPPED}{i}"
         df = map_hard_negatives(df, make_transform(f.transform, f.params), f.columns[0],
-                                run.id_maps[spec.dst_type], run.id_types[spec.dst_type], IN_ROW,
+                                run.id_maps[spec.dst_type], run.id_types[spec.dst_type], key,
                                 mapped)
         unknown = df.agg(F.sum(F.size(F.filter(mapped, lambda x: x < 0)))).first()[0] or 0
         if unknown:

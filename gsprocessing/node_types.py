@@ -12,17 +12,17 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
 from graphmill.errors import InputError
-from graphmill.spark import IN_FILE, IN_ROW, IN_START, with_input_order
+from graphmill.spark import IN_POS, dense_index, position_index, with_positions
 from gsprocessing import output as out
 from gsprocessing.config.schema import NodeSpec
 from gsprocessing.features import apply_features, feature_infos, missing_counts
-from gsprocessing.ids import NID, clean_ids, ids_from_endpoints, number_nodes
+from gsprocessing.ids import NID, clean_ids, ids_from_endpoints
 from gsprocessing.steps import Run, attach_labels, capped, dtype_name, features_for
 from gsprocessing.tables import InputTable
 from gsprocessing.transforms.base import quote
@@ -52,12 +52,23 @@ def number_node_type(run: Run, ntype: str, tables: Dict[str, InputTable]) -> Num
         info = _inferred(run, ntype, tables, rep)
         return NumberedNodes(ntype=ntype, count=info.count, rep=rep, info=info)
     frames = [_block(run, b, tables[b.where], rep) for b in blocks]
-    df = frames[0]
-    for other in frames[1:]:
-        df = df.join(other, ID, "full_outer")
-    if run.options.dangling == "add":
-        df = _add_dangling(run, ntype, df, tables, rep)
-    df, count = number_nodes(df, ID, run.scratch)
+    if len(frames) == 1 and run.options.dangling != "add":
+        df, kept = frames[0]
+        df, count = position_index(df, NID, tables[blocks[0].where].file_rows, kept, run.scratch)
+    else:
+        # A node is placed where it first appears: positions continue from block to block.
+        df, base = None, 0
+        for i, ((frame, _), block) in enumerate(zip(frames, blocks)):
+            frame = frame.withColumn(f"__gm_pos{i}", F.col(IN_POS) + base).drop(IN_POS)
+            base += tables[block.where].file_rows
+            df = frame if df is None else df.join(frame, ID, "full_outer")
+        positions = [F.col(f"__gm_pos{i}") for i in range(len(frames))]
+        df = df.withColumn(IN_POS, F.least(*positions) if len(positions) > 1 else positions[0]) \
+            .drop(*[f"__gm_pos{i}" for i in range(len(frames))])
+        if run.options.dangling == "add":
+            df = _add_dangling(run, ntype, df, tables, rep)  # (no position: after the others)
+        df, count = dense_index(df, [F.col(IN_POS).asc_nulls_last(), ID], NID, run.scratch)
+        df = df.drop(IN_POS)
     id_map = df.select(F.col(ID).alias("orig"), F.col(NID).alias("nid"))
     out.write_table(id_map, out.id_map_path(run.root, ntype))
     run.id_maps[ntype] = run.spark.read.parquet(out.id_map_path(run.root, ntype))
@@ -89,8 +100,10 @@ def finish_node_type(run: Run, numbered: NumberedNodes) -> out.NodeTypeInfo:
                             label=label_dicts[0] if label_dicts else None, labels=label_dicts)
 
 
-def _block(run: Run, spec: NodeSpec, table: InputTable, rep: out.TypeReport) -> DataFrame:
-    """One block's rows with a clean, unique id in ``ID`` and the columns it is read for."""
+def _block(run: Run, spec: NodeSpec, table: InputTable,
+           rep: out.TypeReport) -> Tuple[DataFrame, int]:
+    """One block's rows with a clean, unique id in ``ID``, their input position (``IN_POS``)
+    and the columns it is read for; and how many rows that is."""
     rep.files.extend(table.files)
     rep.rows_per_file.update(table.rows_per_file)
     for column, n in table.nulls.items():
@@ -98,16 +111,9 @@ def _block(run: Run, spec: NodeSpec, table: InputTable, rep: out.TypeReport) -> 
     rep.rows_read += table.rows
     used = list(dict.fromkeys([c for f in spec.features for c in f.columns]
                               + [lab.column for lab in spec.labels if lab.column]))
-    df = table.df
-    order = [IN_FILE, IN_START, IN_ROW] if run.options.duplicates == "first" else []
-    if order:
-        df = with_input_order(df)
+    df = with_positions(table.df, table.order)
     df = df.withColumn(ID, clean_ids(F.col(quote(spec.id_col)), run.id_types[spec.type]))
-    keep = [ID, *[quote(c) for c in used]]
-    if table.source.format == "csv":
-        # The steps below read the block three times (duplicates, the sort's sample, the sort):
-        # parsing CSV (a whole file per task, for quoted line breaks) once is enough.
-        df = run.scratch.table(df.select(*keep, *order), f"nodes-{spec.where}")
+    keep = [ID, IN_POS, *[quote(c) for c in used]]
     groups = df.groupBy(ID).agg(F.count(F.lit(1)).alias("n"))
     stats = groups.agg(
         F.sum(F.when(F.col(ID).isNull(), F.col("n")).otherwise(0)).alias("null_rows"),
@@ -115,7 +121,8 @@ def _block(run: Run, spec: NodeSpec, table: InputTable, rep: out.TypeReport) -> 
               .otherwise(0)).alias("extra"),
         F.sum(F.when(F.col(ID).isNotNull() & (F.col("n") > 1), 1).otherwise(0)).alias("ids"),
     ).first()
-    rep.null_ids_dropped += int(stats.null_rows or 0)
+    null_rows, extra = int(stats.null_rows or 0), int(stats.extra or 0)
+    rep.null_ids_dropped += null_rows
     df = df.where(F.col(ID).isNotNull())
     if stats.ids:
         examples = [(r[0], int(r.n)) for r in groups.where(F.col(ID).isNotNull() & (F.col("n") > 1))
@@ -126,14 +133,14 @@ def _block(run: Run, spec: NodeSpec, table: InputTable, rep: out.TypeReport) -> 
                              f"duplicate id(s), e.g. {shown}; each node must appear once in its "
                              "node table, or pass --duplicates first to keep the first row of "
                              "each id (the others are counted in report.json)")
-        rep.duplicate_ids = {"ids": int(stats.ids), "rows_dropped": int(stats.extra),
+        rep.duplicate_ids = {"ids": int(stats.ids), "rows_dropped": extra,
                              "examples": [v for v, _ in examples]}
         log.warning("%s: %d duplicate id(s); kept the first row of each, dropped %d row(s)",
-                    spec.where, stats.ids, stats.extra)
-        first = Window.partitionBy(ID).orderBy(*order)
+                    spec.where, stats.ids, extra)
+        first = Window.partitionBy(ID).orderBy(IN_POS)
         df = df.withColumn("__gm_first", F.row_number().over(first)) \
             .where(F.col("__gm_first") == 1)
-    return df.select(*keep)
+    return df.select(*keep), table.rows - null_rows - extra
 
 
 def _endpoint_ids(run: Run, ntype: str, tables: Dict[str, InputTable]) -> List[DataFrame]:

@@ -16,7 +16,7 @@ import json
 import logging
 import platform
 import time
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
@@ -56,15 +56,15 @@ def process(spark: SparkSession, spec: GraphSpec, options: ProcessOptions) -> ou
     staged = StagedOutput(fs, options.output, options.overwrite)
     staged.check()
     started = time.time()
-    tables = load_tables(spark, fs, spec, options.input_prefix, options.parallel)
-    spec = expand_relations(spec, tables)
-    _check_reverse_names(spec, options)
-    run = Run(spark=spark, fs=fs, spec=spec, options=options, root=staged.tmp,
-              id_types=_id_types(spec, tables), previous=previous,
-              scratch=Scratch(spark, f"{staged.tmp}/{SCRATCH}"))
-    run.report.policies = {"dangling": options.dangling, "duplicates": options.duplicates}
-    run.report.warnings = list(spec.warnings)
+    scratch = Scratch(spark, f"{staged.tmp}/{SCRATCH}")  # (CSV inputs are parsed into it)
     try:
+        tables = load_tables(spark, fs, spec, options.input_prefix, options.parallel, scratch)
+        spec = expand_relations(spec, tables)
+        _check_reverse_names(spec, options)
+        run = Run(spark=spark, fs=fs, spec=spec, options=options, root=staged.tmp,
+                  id_types=_id_types(spec, tables), previous=previous, scratch=scratch)
+        run.report.policies = {"dangling": options.dangling, "duplicates": options.duplicates}
+        run.report.warnings = list(spec.warnings)
         manifest = _build(run, tables)
         manifest.timings["total_s"] = round(time.time() - started, 2)
         _write_json(fs, run, manifest)
@@ -90,8 +90,9 @@ def _previous_transforms(fs: HadoopFS, path):
 
 
 def load_tables(spark: SparkSession, fs: HadoopFS, spec: GraphSpec, prefix: str,
-                parallel: int = 1) -> Dict[str, InputTable]:
-    """Find, open and scan every input table; report every missing file or column at once."""
+                parallel: int = 1, scratch: Optional[Scratch] = None) -> Dict[str, InputTable]:
+    """Find, open and scan every input table; report every missing file or column at once.
+    CSV tables are parsed once, into ``scratch`` (see :func:`gsprocessing.tables.scan`)."""
     problems = Problems(f"input under {prefix}")
     tables: Dict[str, InputTable] = {}
     blocks: List[Tuple[object, Dict[str, str], Tuple[str, ...]]] = []  # + edge id columns
@@ -116,7 +117,8 @@ def load_tables(spark: SparkSession, fs: HadoopFS, spec: GraphSpec, prefix: str,
         tables[block.where] = table
     problems.raise_if_any()
     run_all(spark, parallel, [(f"scan {block.where}", functools.partial(
-        scan, tables[block.where], list(needed), ids)) for block, needed, ids, _ in found])
+        scan, tables[block.where], list(needed), ids, scratch))
+        for block, needed, ids, _ in found])
     return tables
 
 
@@ -145,7 +147,8 @@ def expand_relations(spec: GraphSpec, tables: Dict[str, InputTable]) -> GraphSpe
             where = f"{e.where}[{e.relation_col}={value}]"
             edges.append(dataclasses.replace(e, relation=value, relation_col=None, where=where))
             tables[where] = dataclasses.replace(table, df=table.df.where(rel == value),
-                                                where=where, selected=counts[value], splits=None)
+                                                where=where, selected=counts[value],
+                                                complete_ids=False)
         log.info("%s: relations from column '%s': %s", e.where, e.relation_col, values)
     taken: Dict[str, str] = {}
     for e in edges:

@@ -14,18 +14,20 @@ import operator
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence
 
-from pyspark.sql import DataFrame, Row, SparkSession
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from graphmill.errors import InputError, Problems
-from graphmill.hadoopfs import HadoopFS
-from graphmill.spark import IN_FILE, IN_START, split_aggregates, with_input_order
+from graphmill.errors import GraphMillError, InputError, Problems
+from graphmill.hadoopfs import HadoopFS, file_uris
+from graphmill.parquet_footers import footer_stats
+from graphmill.spark import IN_FILE, IN_ROW, FileOrder, Scratch, observe
 from gsprocessing.config.schema import TableSource
 from gsprocessing.transforms.base import quote
 
 BAD_ROW = "__gm_bad_row"  # Spark's corrupt-record column: the raw text of a ragged CSV row
 MAX_NULL_COLUMNS = 100    # wider tables get missing-value counts for the columns used only
+MAX_OBSERVED_FILES = 16  # CSV files beyond which rows per file are counted by a job of their own
 
 
 @dataclass
@@ -39,7 +41,8 @@ class InputTable:
     rows_per_file: Dict[str, int] = field(default_factory=dict)
     nulls: Dict[str, int] = field(default_factory=dict)
     selected: Optional[int] = None  # rows of ``df`` when it is a filtered part of the files
-    splits: Optional[List[Row]] = None  # its file splits, when scan found no missing id
+    order: Optional[FileOrder] = None  # each row's input position (set by scan)
+    complete_ids: bool = False  # scan found no missing (null or empty) value in the id columns
 
     def describe(self) -> str:
         shown = ", ".join(self.files[:3]) + (f" (+{len(self.files) - 3} more)"
@@ -51,6 +54,11 @@ class InputTable:
         """Rows of ``df``."""
         if self.selected is not None:
             return self.selected
+        return self.file_rows
+
+    @property
+    def file_rows(self) -> int:
+        """Rows of the files (``df`` may be a filtered part of them)."""
         return sum(self.rows_per_file.values())
 
 
@@ -100,10 +108,16 @@ def read_table(spark: SparkSession, source: TableSource, files: List[str],
     return InputTable(df=df, files=files, where=where, source=source)
 
 
-def scan(table: InputTable, used: Sequence[str], ids: Sequence[str] = ()) -> None:
-    """One pass over a table: rows per file, missing values per column, ragged CSV rows, and
-    its file splits (:func:`graphmill.spark.input_splits`) when the ``ids`` columns are never
-    missing (neither null nor empty), so that edge numbering can use them without a job.
+def scan(table: InputTable, used: Sequence[str], ids: Sequence[str] = (),
+         scratch: Optional[Scratch] = None) -> None:
+    """Rows per file, missing values per column, ragged CSV rows, each row's input position
+    (``table.order``) and whether the ``ids`` columns are never missing (neither null nor empty:
+    ``table.complete_ids``).
+
+    Parquet files whose footers have the statistics (:mod:`graphmill.parquet_footers`) need no
+    job; other Parquet tables one aggregate job. A CSV table is parsed once, into ``scratch``
+    (only the ``used`` columns, with where each row was read), and counted on the way:
+    ``table.df`` then reads that copy, and nothing parses the CSV again.
 
     Raises:
         InputError: a CSV row has more or fewer fields than the header.
@@ -112,35 +126,114 @@ def scan(table: InputTable, used: Sequence[str], ids: Sequence[str] = ()) -> Non
     columns = [c for c in df.columns if c != BAD_ROW]
     if len(columns) > MAX_NULL_COLUMNS:
         columns = [c for c in columns if c in set(used)]
-    aggs = split_aggregates()  # n: the rows of the split
-    aggs += [F.count(F.col(quote(c))).alias(f"__gm_c{i}") for i, c in enumerate(columns)]
+    aggs = {f"__gm_c{i}": F.count(F.col(quote(c))) for i, c in enumerate(columns)}
     if ids:
         blank = [F.col(quote(c)).isNull() | (F.col(quote(c)).cast("string") == "") for c in ids]
-        aggs.append(F.count_if(functools.reduce(operator.or_, blank)).alias("__gm_ids"))
-    if BAD_ROW in df.columns:
-        aggs.append(F.count(F.col(BAD_ROW)).alias("__gm_bad"))
-    rows = with_input_order(df).groupBy(IN_FILE, IN_START).agg(*aggs).collect()
-    rows_per_file: Dict[str, int] = {}
-    for r in sorted(rows, key=lambda r: r[IN_FILE]):
-        rows_per_file[r[IN_FILE]] = rows_per_file.get(r[IN_FILE], 0) + int(r.n)
-    table.rows_per_file = rows_per_file
-    table.nulls = {c: sum(int(r.n - r[f"__gm_c{i}"]) for r in rows)
-                   for i, c in enumerate(columns)}
-    table.nulls = {c: n for c, n in table.nulls.items() if n}
-    if ids and not sum(int(r["__gm_ids"]) for r in rows):
-        table.splits = rows  # each row: the split's file, start, lo, hi, n (and more)
-    bad = sum(int(r["__gm_bad"]) for r in rows) if BAD_ROW in df.columns else 0
-    if bad:
-        # (Spark refuses a query of the corrupt-record column alone: one real column joins it.)
-        examples = (df.where(F.col(BAD_ROW).isNotNull())
-                    .select(F.input_file_name().alias("f"), F.col(BAD_ROW).alias("row"),
-                            F.col(quote(columns[0])))
-                    .limit(3).collect())
-        shown = "; ".join(f"{r.f}: {r.row[:200]!r}" for r in examples)
-        raise InputError(
-            f"{table.where}: {bad} CSV row(s) do not have the {len(columns)} fields of the header "
-            f"(separator {table.source.separator!r}), e.g. {shown}; fix the rows, quote fields "
-            "that contain the separator, or set the right separator")
+        aggs["__gm_ids"] = F.count_if(functools.reduce(operator.or_, blank))
+    if table.source.format == "parquet":
+        if not _from_footers(table, columns, ids):
+            _scan_parquet(table, columns, aggs)
+    else:
+        _scan_csv(table, columns, [c for c in df.columns if c in set(used)], aggs, scratch)
+
+
+def _counted(table: InputTable, columns: Sequence[str], values: Dict, rows: int) -> None:
+    """Set the missing values and ``complete_ids`` from :func:`scan`'s aggregates."""
+    nulls = {c: rows - int(values[f"__gm_c{i}"]) for i, c in enumerate(columns)}
+    table.nulls = {c: n for c, n in nulls.items() if n}
+    table.complete_ids = "__gm_ids" in values and not values["__gm_ids"]
+
+
+def _from_footers(table: InputTable, columns: Sequence[str], ids: Sequence[str]) -> bool:
+    """:func:`scan` from the Parquet footers; False when they do not have what it needs."""
+    wanted = list(dict.fromkeys([*columns, *ids]))
+    files = footer_stats(table.df.sparkSession, table.files, wanted)
+    if files is None:
+        return False
+    table.rows_per_file = {name: f.rows for name, f in zip(table.files, files)}
+    nulls = {c: sum(f.columns[c].nulls for f in files) for c in columns}
+    table.nulls = {c: n for c, n in nulls.items() if n}
+    table.complete_ids = bool(ids) and not any(
+        f.columns[c].nulls or f.columns[c].maybe_empty for f in files for c in ids)
+    table.order = FileOrder.parquet([(f.uri, f.rows) for f in files])
+    return True
+
+
+def _scan_parquet(table: InputTable, columns: Sequence[str], aggs: Dict) -> None:
+    """:func:`scan` of Parquet files without the footer statistics: one job, grouped by file."""
+    path = F.col("_metadata.file_path")
+    per_file = table.df.groupBy(path.alias("uri")).agg(
+        F.count(F.lit(1)).alias("n"), *[e.alias(k) for k, e in aggs.items()]).collect()
+    by_uri = {r.uri: r for r in per_file}
+    uris = file_uris(table.df.sparkSession, table.files)
+    table.rows_per_file = {name: int(by_uri[u].n) if u in by_uri else 0
+                           for name, u in zip(table.files, uris)}
+    total = {k: sum(int(r[k]) for r in per_file) for k in aggs}
+    _counted(table, columns, total, table.file_rows)
+    table.order = FileOrder.parquet([(u, table.rows_per_file[name])
+                                     for name, u in zip(table.files, uris)])
+
+
+def _scan_csv(table: InputTable, columns: Sequence[str], used: Sequence[str], aggs: Dict,
+              scratch: Optional[Scratch]) -> None:
+    """:func:`scan` of CSV: parsed once into ``scratch`` with the counts observed on the way."""
+    spark = table.df.sparkSession
+    uris = file_uris(spark, table.files)
+    df = table.df.withColumn(IN_FILE, F.col("_metadata.file_path")) \
+        .withColumn(IN_ROW, F.monotonically_increasing_id())
+    metrics = {"n": F.count(F.lit(1)), "__gm_bad": F.count(F.col(BAD_ROW)), **aggs}
+    per_file = len(uris) <= MAX_OBSERVED_FILES  # per-file figures observed, else one small job
+    if per_file:
+        for k, uri in enumerate(uris):
+            mine = F.col(IN_FILE) == uri
+            metrics.update({f"__gm_n{k}": F.count_if(mine),
+                            f"__gm_lo{k}": F.min(F.when(mine, F.col(IN_ROW))),
+                            f"__gm_hi{k}": F.max(F.when(mine, F.col(IN_ROW)))})
+    df, observed = observe(df, metrics)
+    kept = df.select(*[quote(c) for c in used], IN_FILE, IN_ROW)
+    if scratch is None:
+        copy = kept.localCheckpoint(eager=True)
+    else:
+        copy = scratch.table(kept, f"input-{table.where}")
+    values = observed()
+    if values["__gm_bad"]:
+        _raise_ragged(table, columns, int(values["__gm_bad"]))
+    if per_file:
+        files = [(u, values[f"__gm_n{k}"], values[f"__gm_lo{k}"], values[f"__gm_hi{k}"])
+                 for k, u in enumerate(uris)]
+    else:
+        found = {r[IN_FILE]: r for r in copy.groupBy(IN_FILE).agg(
+            F.count(F.lit(1)).alias("n"), F.min(IN_ROW).alias("lo"),
+            F.max(IN_ROW).alias("hi")).collect()}
+        files = [(u, found[u].n, found[u].lo, found[u].hi) if u in found else (u, 0, None, None)
+                 for u in uris]
+    offsets, running = {}, 0
+    for uri, n, lo, hi in sorted(files, key=lambda f: f[0]):
+        if not n:
+            continue
+        if hi - lo + 1 != n:
+            raise GraphMillError(f"internal: {uri} was not read by one task in order "
+                                 f"({n} rows, counters {lo}..{hi})")
+        offsets[uri] = running - lo
+        running += n
+    table.rows_per_file = {name: int(f[1]) for name, f in zip(table.files, files)}
+    _counted(table, columns, values, table.file_rows)
+    table.order = FileOrder(IN_FILE, IN_ROW, offsets)
+    table.df = copy
+
+
+def _raise_ragged(table: InputTable, columns: Sequence[str], bad: int) -> None:
+    # (Spark refuses a query of the corrupt-record column alone: one real column joins it.)
+    df = table.df
+    examples = (df.where(F.col(BAD_ROW).isNotNull())
+                .select(F.input_file_name().alias("f"), F.col(BAD_ROW).alias("row"),
+                        F.col(quote(columns[0])))
+                .limit(3).collect())
+    shown = "; ".join(f"{r.f}: {r.row[:200]!r}" for r in examples)
+    raise InputError(
+        f"{table.where}: {bad} CSV row(s) do not have the {len(columns)} fields of the header "
+        f"(separator {table.source.separator!r}), e.g. {shown}; fix the rows, quote fields "
+        "that contain the separator, or set the right separator")
 
 
 def check_columns(table: InputTable, needed: Dict[str, str], problems: Problems) -> None:

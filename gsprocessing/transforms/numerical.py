@@ -37,8 +37,8 @@ from pyspark.sql import types as T
 from graphmill.errors import InputError
 from gsprocessing.transforms.base import (
     Imputer, State, Transform, as_double, bad_number_count, check_choice, check_number,
-    check_scalar_number_column, check_separator, exact_sum, finite, most_frequent, quote, raise_bad_numbers,
-    split_pattern,
+    check_scalar_number_column, check_separator, exact_sum, finite, integral, most_frequent, quote,
+    raise_bad_numbers, split_pattern,
 )
 from gsprocessing.transforms.rank_gauss import RankGauss
 
@@ -70,9 +70,10 @@ class _Numeric(Transform):
 
     def aggregates(self, df: DataFrame, column: str) -> Dict[str, Column]:
         check_scalar_number_column(df, column)
-        x = as_double(df, column)
-        return {"min": F.min(x), "max": F.max(x), "sum": exact_sum(x), "rows": F.count(F.lit(1)),
-                "bad": bad_number_count(df, column), **self._imputer.aggregates(x)}
+        x, whole = as_double(df, column), integral(df, column)
+        return {"min": F.min(x), "max": F.max(x), "sum": exact_sum(x, whole),
+                "rows": F.count(F.lit(1)), "bad": bad_number_count(df, column),
+                **self._imputer.aggregates(x, whole)}
 
     def fit_extra(self, df: DataFrame, column: str, stats: Dict[str, Any],
                   where: str) -> NumericState:

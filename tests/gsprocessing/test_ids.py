@@ -1,41 +1,17 @@
-"""Id maps: a bijection onto 0..N-1 that depends only on the set of ids."""
+"""Dense numbering: in a sort order (dense_index, inferred node types) and in input order
+(files by path, then rows as in the file: node and edge ids), from Parquet footers or one CSV parse."""
 
-import random
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from pyspark.sql import functions as F
 
-from graphmill.spark import (
-    Scratch, dense_index, input_order_index, input_splits, with_input_order,
-)
-from gsprocessing.ids import NID, ids_from_endpoints, number_nodes
-
-
-def id_map(df):
-    numbered, n = number_nodes(df, "id")
-    return {r.id: r[NID] for r in numbered.select("id", NID).collect()}, n
-
-
-IDS = [f"n{i:03d}" for i in range(200)] + ["zoë", "Ünïcode", "a b", "0", "10", "9"]
-
-
-@pytest.mark.parametrize("partitions", [1, 3])
-def test_bijection_independent_of_order_and_partitioning(spark, partitions):
-    shuffled = IDS[:]
-    random.Random(partitions).shuffle(shuffled)
-    df = spark.createDataFrame([(i,) for i in shuffled], "id string").repartition(partitions)
-    mapping, n = id_map(df)
-    assert n == len(IDS)
-    assert sorted(mapping.values()) == list(range(len(IDS)))
-    # sorted ids, numbered in order: identical whatever the input order and partitioning
-    assert mapping == {orig: i for i, orig in enumerate(sorted(IDS, key=lambda s: s.encode()))}
-
-
-def test_long_ids_sort_numerically(spark):
-    df = spark.createDataFrame([(10,), (9,), (100,), (-1,)], "id long").repartition(2)
-    assert id_map(df)[0] == {-1: 0, 9: 1, 10: 2, 100: 3}
+from graphmill.parquet_footers import footer_stats
+from graphmill.spark import IN_POS, Scratch, dense_index, position_index, with_positions
+from gsprocessing.config.schema import TableSource
+from gsprocessing.ids import ids_from_endpoints
+from gsprocessing.tables import read_table, scan
 
 
 def test_dense_index_many_partitions_and_empty(spark):
@@ -55,45 +31,95 @@ def test_ids_from_endpoints_union_distinct(spark):
     assert {r.orig: r.nid for r in ids.collect()} == {"x": 0, "y": 1, "z": 2}
 
 
-def _input_order(spark, tmp_path, max_split: int, keep=None):
-    """Positions given by input_order_index to two Parquet files (300 rows each, row groups of
-    20) read in splits of ``max_split`` bytes and shuffled, as {value: position}."""
-    for name, base in (("b.parquet", 0), ("a.parquet", 1000)):  # a sorts first
-        pq.write_table(pa.table({"v": list(range(base, base + 300))}), tmp_path / name,
-                       row_group_size=20)
+def _scanned(spark, tmp_path, fmt: str, scratch=None):
+    """Two files (``b`` 300 rows of v = 0.., ``a`` 300 rows of v = 1000..; ``a`` sorts first) in
+    ``fmt``, read and scanned as an input table."""
+    for name, base in (("b", 0), ("a", 1000)):
+        values = list(range(base, base + 300))
+        if fmt == "parquet":
+            pq.write_table(pa.table({"v": values}), tmp_path / f"{name}.parquet",
+                           row_group_size=20)
+        else:
+            (tmp_path / f"{name}.csv").write_text("v\n" + "".join(f"{v}\n" for v in values))
+    files = sorted(f"file:{p}" for p in tmp_path.glob(f"*.{fmt}"))
+    source = TableSource(files=tuple(files), format=fmt)
+    table = read_table(spark, source, files, "t")
+    scan(table, ["v"], ["v"], scratch)
+    return table
+
+
+def _positions(spark, table, max_split: int, keep=None):
+    """Positions given by position_index to ``table`` read in splits of ``max_split`` bytes and
+    shuffled (as a join may), as {v: position}."""
     old = {k: spark.conf.get(k) for k in ("spark.sql.files.maxPartitionBytes",
                                           "spark.sql.files.openCostInBytes")}
     spark.conf.set("spark.sql.files.maxPartitionBytes", str(max_split))
     spark.conf.set("spark.sql.files.openCostInBytes", "0")
     try:
-        df = with_input_order(spark.read.parquet(str(tmp_path)))
+        df = with_positions(table.df, table.order).select(F.col("v").cast("int"), IN_POS)
+        splits = df.rdd.getNumPartitions()
         if keep is not None:
             df = df.where(keep)
-        scratch = Scratch(spark, str(tmp_path / f"scratch{max_split}"))
-        df = scratch.table(df.repartition(5, "v"), "shuffled")  # as a join may
-        splits = input_splits(df)
-        numbered, n = input_order_index(df, "pos", splits, scratch)
+        df = df.repartition(5, "v")
+        numbered, n = position_index(df, "pos", table.file_rows, df.count())
         got = {r.v: r.pos for r in numbered.collect()}
     finally:
         for k, v in old.items():
             spark.conf.set(k, v)
     assert set(numbered.columns) == {"v", "pos"} and n == len(got)
-    return got, len(splits)
+    return got, splits
 
 
-@pytest.mark.parametrize("max_ranges", [256, 1])  # 1: the join on (file, split start)
-def test_input_order_index_follows_files_and_rows_whatever_the_splits(spark, tmp_path,
-                                                                      monkeypatch, max_ranges):
-    monkeypatch.setattr("graphmill.spark._MAX_RANGES", max_ranges)
-    expected = {v: i for i, v in enumerate(list(range(1000, 1300)) + list(range(300)))}
-    whole, whole_splits = _input_order(spark, tmp_path, 128 * 2**20)
-    split, many_splits = _input_order(spark, tmp_path, 400)
-    assert whole == split == expected
-    assert whole_splits == 2 and many_splits > 4
+EXPECTED = list(range(1000, 1300)) + list(range(300))  # file a, then file b, rows in file order
 
 
-def test_input_order_index_with_rows_dropped_inside_splits(spark, tmp_path):
-    """Gaps in the row counters (rows filtered after they were taken): the sorted fallback."""
-    kept = [v for v in list(range(1000, 1300)) + list(range(300)) if v % 7 != 3]
-    got, _ = _input_order(spark, tmp_path, 400, keep=F.col("v") % 7 != 3)
+@pytest.mark.parametrize("max_cases", [16, 0])  # 0: the offsets are joined, not compared
+def test_parquet_positions_follow_files_and_rows_whatever_the_splits(spark, tmp_path,
+                                                                     monkeypatch, max_cases):
+    monkeypatch.setattr("graphmill.spark._MAX_CASES", max_cases)
+    table = _scanned(spark, tmp_path, "parquet")
+    assert table.complete_ids and table.rows_per_file == {
+        f"file:{tmp_path}/a.parquet": 300, f"file:{tmp_path}/b.parquet": 300}
+    whole, whole_splits = _positions(spark, table, 128 * 2**20)
+    split, many_splits = _positions(spark, table, 400)
+    assert whole == split == {v: i for i, v in enumerate(EXPECTED)}
+    assert many_splits > max(whole_splits, 4)
+
+
+@pytest.mark.parametrize("max_files", [16, 1])  # 1: rows per file counted by a job
+def test_csv_positions_follow_files_and_rows(spark, tmp_path, monkeypatch, max_files):
+    monkeypatch.setattr("gsprocessing.tables.MAX_OBSERVED_FILES", max_files)
+    table = _scanned(spark, tmp_path, "csv", Scratch(spark, str(tmp_path / "scratch")))
+    assert table.complete_ids and table.rows_per_file == {
+        f"file:{tmp_path}/a.csv": 300, f"file:{tmp_path}/b.csv": 300}
+    assert str(tmp_path / "scratch") in table.df.inputFiles()[0]  # parsed once, into scratch
+    got, _ = _positions(spark, table, 128 * 2**20)
+    assert got == {v: i for i, v in enumerate(EXPECTED)}
+
+
+def test_positions_with_rows_dropped(spark, tmp_path):
+    """Rows filtered after the positions were taken leave gaps: the sorted fallback."""
+    kept = [v for v in EXPECTED if v % 7 != 3]
+    table = _scanned(spark, tmp_path, "parquet")
+    got, _ = _positions(spark, table, 400, keep=F.col("v") % 7 != 3)
     assert got == {v: i for i, v in enumerate(kept)}
+
+
+def test_parquet_scan_without_footer_statistics(spark, tmp_path):
+    """Files written without statistics are scanned by a job; a nested column has no top-level
+    null count in the footer either. Same figures and positions as from the footers."""
+    pq.write_table(pa.table({"v": ["x", "", None, "y"], "w": [[1], None, [2], []]}),
+                   tmp_path / "s.parquet", write_statistics=False)
+    files = [f"file:{tmp_path}/s.parquet"]
+    assert footer_stats(spark, files, ["v"]) is None
+    pq.write_table(pa.table({"v": ["x", "", None, "y"], "w": [[1], None, [2], []]}),
+                   tmp_path / "s.parquet")
+    assert footer_stats(spark, files, ["v", "w"]) is None  # nested
+    stats = footer_stats(spark, files, ["v"])[0]
+    assert stats.rows == 4 and stats.columns["v"].nulls == 1 and stats.columns["v"].maybe_empty
+    table = read_table(spark, TableSource(files=tuple(files), format="parquet"), files, "s")
+    scan(table, ["v", "w"], ["v"])
+    assert table.rows_per_file == {files[0]: 4} and table.nulls == {"v": 1, "w": 1}
+    assert not table.complete_ids
+    got = with_positions(table.df, table.order).select("v", IN_POS).collect()
+    assert [r[IN_POS] for r in got] == [0, 1, 2, 3]

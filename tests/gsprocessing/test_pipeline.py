@@ -38,7 +38,7 @@ def test_report_counts_awkward_rows(tiny_processed):
     user = r["nodes"]["user"]
     assert (user["rows_read"], user["null_ids_dropped"], user["rows_written"]) == (6, 1, 5)
     assert user["missing_values"] == {"age": 1}
-    assert user["rows_per_file"] == {f"file://{TINY}/users.csv": 6}
+    assert user["rows_per_file"] == {f"file:{TINY}/users.csv": 6}  # as in "files"
     assert user["nulls"] == {"user_id": 1, "age": 1, "city": 1}
     item = r["nodes"]["item"]
     assert item["missing_values"] == {"price": 1}
@@ -48,8 +48,9 @@ def test_report_counts_awkward_rows(tiny_processed):
 
 def test_tables_are_keyed_and_ids_map_back(spark, tiny_processed):
     ids = read_parquet(tiny_processed / "id_map" / "user").to_pydict()
-    assert sorted(zip(ids["nid"], ids["orig"])) == [(0, "alice"), (1, "bob"), (2, "carol"),
-                                                    (3, "dave"), (4, "zoë")]
+    # nids in the node file's order (the row without an id is dropped)
+    assert sorted(zip(ids["nid"], ids["orig"])) == [(0, "alice"), (1, "bob"), (2, "zoë"),
+                                                    (3, "carol"), (4, "dave")]
     items = {r["nid"]: r for r in read_parquet(tiny_processed / "nodes" / "item").to_pylist()}
     assert items[5]["label"] == -1 and not (items[5]["train_mask"] or items[5]["val_mask"]
                                             or items[5]["test_mask"])
@@ -193,8 +194,10 @@ def test_parquet_input_with_long_ids(spark, tmp_path):
                    "files": ["e.parquet"], "source_id_col": "s", "dest_id_col": "d"}]}))
     out = run(spark, tmp_path, config=config, prefix=data)
     ids = read_parquet(out / "id_map" / "n").sort_by("nid").to_pydict()
-    assert ids == {"orig": [10, 20, 30], "nid": [0, 1, 2]}
+    assert ids == {"orig": [30, 10, 20], "nid": [0, 1, 2]}  # long ids, in the file's order
     assert load(out, "manifest.json")["node_types"]["n"]["id_dtype"] == "long"
+    edges = read_parquet(out / "edges" / "n__to__n").sort_by("eid").to_pydict()
+    assert (edges["src"], edges["dst"]) == ([1, 2, 0, 0], [2, 0, 1, 1])
 
 
 def test_unknown_dangling_policy(spark, tmp_path):

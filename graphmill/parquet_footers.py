@@ -1,0 +1,105 @@
+"""What the footers of Parquet files say about them, read on the driver without a Spark job.
+
+A Parquet footer holds each row group's row count and, per column chunk, statistics: the number
+of nulls and the smallest and largest value. For the input tables that is enough to count rows
+per file and missing values per column, and to know that an id column has no missing or empty
+id, without reading a single row (at 10M edges, the scan job this replaces took about 10 s of
+task time per table). Footers are read through Hadoop's FileSystem, so s3://, gs:// and hdfs://
+work as Spark's own reads do.
+
+Statistics are optional in Parquet: when a file lacks what is needed (no null count, a nested
+column, a column missing from one file), :func:`footer_stats` returns None and the caller scans
+the table instead. Nothing here guesses.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Sequence
+
+log = logging.getLogger(__name__)
+
+MAX_FOOTER_FILES = 256  # beyond this, reading footers one by one on the driver is not worth it
+
+
+@dataclass
+class ColumnStats:
+    """One column of one file."""
+
+    nulls: int
+    maybe_empty: bool  # a string whose smallest value is "" (or not known): empty ids possible
+
+
+@dataclass
+class FileStats:
+    """One Parquet file: its URI as Spark's ``_metadata.file_path`` gives it, its rows, and the
+    statistics of the asked columns."""
+
+    uri: str
+    rows: int
+    columns: Dict[str, ColumnStats]
+
+
+def footer_stats(spark, files: Sequence[str], columns: Sequence[str]) -> Optional[List[FileStats]]:
+    """Statistics of ``columns`` (top-level, primitive) in each of ``files``, or None when a
+    footer does not have them all (or there are more than ``MAX_FOOTER_FILES`` files)."""
+    if not files or len(files) > MAX_FOOTER_FILES:
+        return None
+    jvm = spark.sparkContext._jvm
+    conf = spark.sparkContext._jsc.hadoopConfiguration()
+    result = []
+    for name in files:
+        path = jvm.org.apache.hadoop.fs.Path(name)
+        try:
+            reader = jvm.org.apache.parquet.hadoop.ParquetFileReader.open(
+                jvm.org.apache.parquet.hadoop.util.HadoopInputFile.fromPath(path, conf))
+        except Exception as err:  # noqa: BLE001  (py4j wraps whatever the reader raises)
+            log.info("%s: footer not read (%s); the table is scanned instead", name,
+                     str(err).splitlines()[0][:200])
+            return None
+        try:
+            stats = _file_stats(reader.getFooter(), columns)
+        finally:
+            reader.close()
+        if stats is None:
+            log.info("%s: its footer has no complete statistics for %s; the table is scanned "
+                     "instead", name, list(columns))
+            return None
+        rows, found = stats
+        result.append(FileStats(uri=str(path.toUri().toString()), rows=rows, columns=found))
+    return result
+
+
+def _file_stats(footer, columns: Sequence[str]):
+    """(rows, {column: ColumnStats}) summed over the row groups, or None if incomplete."""
+    wanted = set(columns)
+    rows = 0
+    found: Dict[str, ColumnStats] = {}
+    groups = 0
+    for block in footer.getBlocks():
+        groups += 1
+        rows += int(block.getRowCount())
+        seen = set()
+        for chunk in block.getColumns():
+            parts = list(chunk.getPath().toArray())
+            if len(parts) != 1 or parts[0] not in wanted:
+                continue
+            name = parts[0]
+            seen.add(name)
+            s = chunk.getStatistics()
+            if s is None or s.isEmpty() or not s.isNumNullsSet():
+                return None
+            nulls = int(s.getNumNulls())
+            maybe_empty = False
+            if str(chunk.getPrimitiveType().getPrimitiveTypeName()) == "BINARY":
+                # All-null chunks have no min; otherwise the min says whether "" is there.
+                maybe_empty = bool(s.hasNonNullValue()) and s.genericGetMin().length() == 0
+            prev = found.get(name)
+            found[name] = ColumnStats(nulls=nulls + (prev.nulls if prev else 0),
+                                      maybe_empty=maybe_empty or bool(prev and prev.maybe_empty))
+        if seen != wanted:
+            return None  # a column that is nested, or not in this file
+    if groups == 0:
+        found = {c: ColumnStats(nulls=0, maybe_empty=False) for c in columns}
+    return rows, found
