@@ -1,9 +1,10 @@
 """Node ids: original ids → dense integers, and edge endpoints mapped through them.
 
-Per node type, the distinct non-null original ids are sorted and numbered 0..N-1 (``nid``). The
-numbering depends only on the set of ids, never on file order or Spark partitioning, and nothing
-the size of the data reaches the driver: :func:`dense_index` numbers rows from a distributed sort
-plus one small collect of per-partition counts (:func:`graphmill.spark.dense_index`).
+A node type read from node tables numbers its ids 0..N-1 (``nid``) in input order
+(:mod:`gsprocessing.node_types`, :class:`graphmill.spark.FileOrder`). A type inferred from edges
+numbers its distinct endpoint ids in sorted order (:func:`ids_from_endpoints`): nothing the size
+of the data reaches the driver, :func:`graphmill.spark.dense_index` numbers rows from a
+distributed sort plus one small collect of per-partition counts.
 """
 
 from __future__ import annotations
@@ -34,12 +35,6 @@ def clean_ids(col: Column, dtype: T.DataType) -> Column:
     if isinstance(dtype, T.StringType):
         return F.when(cast == "", F.lit(None)).otherwise(cast)
     return cast
-
-
-def number_nodes(df: DataFrame, id_col: str,
-                 scratch: Optional[Scratch] = None) -> Tuple[DataFrame, int]:
-    """Add ``NID`` to a node table whose ids are unique and non-null; also return N."""
-    return dense_index(df, [quote(id_col)], NID, scratch)
 
 
 def ids_from_endpoints(columns: List[DataFrame],

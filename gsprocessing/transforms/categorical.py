@@ -48,6 +48,7 @@ from gsprocessing.transforms.base import (
 )
 
 ORDERS = ("value", "frequency")
+SQL_WIDTH = 64  # states up to this wide are applied by comparisons, wider by CountVectorizer
 UNSEEN = ("zeros", "other", "error")
 MISSING = ("zeros", "category")
 
@@ -184,6 +185,8 @@ class ToCategorical(Transform):
             return df.withColumn(out, F.array().cast("array<float>"))
         if self.unseen == "error" and state.other_index is None:
             self._check_known(df, column, state, "re-applying a saved state")
+        if width <= SQL_WIDTH:
+            return self._apply_small(df, column, state, out)
         vocabulary, other, missing = _vocabulary(state)
         name = f"{out}__tokens"
         df = df.withColumn(name, self._tokens(df, column))
@@ -201,6 +204,32 @@ class ToCategorical(Transform):
         df = model.transform(df)
         return (df.withColumn(out, vector_to_array(F.col(f"{out}__vec"), "float32"))
                 .drop(name, f"{out}__vec"))
+
+    def _apply_small(self, df: DataFrame, column: str, state: CategoricalState,
+                     out: str) -> DataFrame:
+        """:meth:`apply` for a narrow state: one comparison per position, in generated code
+        (500K one-value rows, 12 categories: 1.3 s against 2.6 s with CountVectorizer)."""
+        lookup = state.lookup()
+        known = [F.lit(v) for v in lookup]
+        name = f"{out}__tokens"
+        if column_kind(df, column) != "array" and self.separator is None:
+            value = F.trim(F.col(quote(column)).cast("string"))  # one value per row
+            empty = value.isNull() | (value == "")
+            slots = {i: value == F.lit(v) for v, i in lookup.items()}
+            unknown = ~empty & ~value.isin(*known) if known else ~empty
+        else:
+            df = df.withColumn(name, self._tokens(df, column))
+            tokens = F.col(name)
+            empty = F.size(tokens) == 0
+            slots = {i: F.array_contains(tokens, v) for v, i in lookup.items()}
+            unknown = F.size(F.array_except(tokens, F.array(*known))) > 0 if known else ~empty
+        if state.other_index is not None:
+            slots[state.other_index] = unknown
+        if state.missing_index is not None:
+            slots[state.missing_index] = empty
+        hot = [F.when(slots[i], F.lit(1.0)).otherwise(F.lit(0.0)).cast("float")
+               if i in slots else F.lit(0.0).cast("float") for i in range(state.width())]
+        return df.withColumn(out, F.array(*hot)).drop(name)
 
 
 def _vocabulary(state: CategoricalState) -> Tuple[List[str], Optional[str], Optional[str]]:

@@ -14,6 +14,15 @@ from gsprocessing.transforms.categorical import CategoricalState
 from tests.conftest import SHARED_DATA
 
 
+@pytest.fixture(autouse=True, params=["comparisons", "count_vectorizer"])
+def apply_path(request, monkeypatch):
+    """Every test runs with both ways of applying a state: comparisons (narrow states) and
+    CountVectorizer (wide ones)."""
+    width = 10**6 if request.param == "comparisons" else 0
+    monkeypatch.setattr("gsprocessing.transforms.categorical.SQL_WIDTH", width)
+    return request.param
+
+
 def values(df, fitted):
     out, cols = apply_features(df, fitted)
     rows = out.select("k", *cols).collect()
