@@ -14,11 +14,11 @@ import logging
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
 
-from pyspark.sql import DataFrame, Window
+from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from graphmill.errors import InputError
-from graphmill.spark import IN_POS, dense_index, position_index, with_positions
+from graphmill.spark import IN_POS, dense_index, observe, position_index, with_positions
 from gsprocessing import output as out
 from gsprocessing.config.schema import NodeSpec
 from gsprocessing.features import apply_features, feature_infos, missing_counts
@@ -51,28 +51,63 @@ def number_node_type(run: Run, ntype: str, tables: Dict[str, InputTable]) -> Num
     if not blocks:
         info = _inferred(run, ntype, tables, rep)
         return NumberedNodes(ntype=ntype, count=info.count, rep=rep, info=info)
-    frames = [_block(run, b, tables[b.where], rep) for b in blocks]
-    if len(frames) == 1 and run.options.dangling != "add":
-        df, kept = frames[0]
-        df, count = position_index(df, NID, tables[blocks[0].where].file_rows, kept, run.scratch)
+    path = out.id_map_path(run.root, ntype)
+    if len(blocks) == 1 and run.options.dangling != "add":
+        df, count = _number_block(run, blocks[0], tables[blocks[0].where], rep, path)
     else:
-        # A node is placed where it first appears: positions continue from block to block.
-        df, base = None, 0
-        for i, ((frame, _), block) in enumerate(zip(frames, blocks)):
-            frame = frame.withColumn(f"__gm_pos{i}", F.col(IN_POS) + base).drop(IN_POS)
-            base += tables[block.where].file_rows
-            df = frame if df is None else df.join(frame, ID, "full_outer")
-        positions = [F.col(f"__gm_pos{i}") for i in range(len(frames))]
-        df = df.withColumn(IN_POS, F.least(*positions) if len(positions) > 1 else positions[0]) \
-            .drop(*[f"__gm_pos{i}" for i in range(len(frames))])
-        if run.options.dangling == "add":
-            df = _add_dangling(run, ntype, df, tables, rep)  # (no position: after the others)
-        df, count = dense_index(df, [F.col(IN_POS).asc_nulls_last(), ID], NID, run.scratch)
-        df = df.drop(IN_POS)
-    id_map = df.select(F.col(ID).alias("orig"), F.col(NID).alias("nid"))
-    out.write_table(id_map, out.id_map_path(run.root, ntype))
-    run.id_maps[ntype] = run.spark.read.parquet(out.id_map_path(run.root, ntype))
+        df, count = _number_blocks(run, ntype, blocks, tables, rep, path)
+    run.id_maps[ntype] = run.spark.read.parquet(path)
     return NumberedNodes(ntype=ntype, count=count, rep=rep, df=df)
+
+
+def _number_block(run: Run, spec: NodeSpec, table: InputTable, rep: out.TypeReport,
+                  path: str) -> Tuple[DataFrame, int]:
+    """The one block of a type, numbered in input order, and its id_map written at ``path``.
+
+    The id_map is written from the ids grouped (each with its first position), and the missing
+    and duplicate ids are counted while that is written: when there are none, which is the
+    usual case, a node's id is its position, and that one job is all numbering costs. Otherwise
+    the policies apply (:func:`_clean`), the rows are numbered anew and the id_map rewritten.
+    """
+    df = _positioned(run, spec, table, rep)
+    groups = df.groupBy(ID).agg(F.min(IN_POS).alias("nid"), F.count(F.lit(1)).alias("n"))
+    groups, observed = observe(groups, _id_stats())
+    out.write_table(groups.where(F.col(ID).isNotNull())
+                    .select(F.col(ID).alias("orig"), F.col("nid")), path)
+    stats = observed()
+    if not stats["null_rows"] and not stats["ids"]:
+        return df.withColumnRenamed(IN_POS, NID), table.rows
+    df, kept = _clean(run, spec, table, df, groups, stats, rep)
+    df, count = position_index(df, NID, table.file_rows, kept, run.scratch)
+    run.fs.delete(path)
+    out.write_table(df.select(F.col(ID).alias("orig"), F.col(NID).alias("nid")), path)
+    return df, count
+
+
+def _number_blocks(run: Run, ntype: str, blocks: List[NodeSpec], tables: Dict[str, InputTable],
+                   rep: out.TypeReport, path: str) -> Tuple[DataFrame, int]:
+    """Several blocks of one type joined on the id (or ``--dangling add``), numbered, and the
+    id_map written at ``path``. A node is placed where it first appears: positions continue
+    from block to block; added endpoints come after all of them, sorted."""
+    df, base = None, 0
+    for i, block in enumerate(blocks):
+        table = tables[block.where]
+        frame = _positioned(run, block, table, rep)
+        groups = frame.groupBy(ID).agg(F.count(F.lit(1)).alias("n"))
+        stats = groups.agg(*[e.alias(k) for k, e in _id_stats().items()]).first().asDict()
+        frame, _ = _clean(run, block, table, frame, groups, stats, rep)
+        frame = frame.withColumn(f"__gm_pos{i}", F.col(IN_POS) + base).drop(IN_POS)
+        base += table.file_rows
+        df = frame if df is None else df.join(frame, ID, "full_outer")
+    positions = [F.col(f"__gm_pos{i}") for i in range(len(blocks))]
+    df = df.withColumn(IN_POS, F.least(*positions) if len(positions) > 1 else positions[0]) \
+        .drop(*[f"__gm_pos{i}" for i in range(len(blocks))])
+    if run.options.dangling == "add":
+        df = _add_dangling(run, ntype, df, tables, rep)  # (no position: after the others)
+    df, count = dense_index(df, [F.col(IN_POS).asc_nulls_last(), ID], NID, run.scratch)
+    df = df.drop(IN_POS)
+    out.write_table(df.select(F.col(ID).alias("orig"), F.col(NID).alias("nid")), path)
+    return df, count
 
 
 def finish_node_type(run: Run, numbered: NumberedNodes) -> out.NodeTypeInfo:
@@ -100,10 +135,9 @@ def finish_node_type(run: Run, numbered: NumberedNodes) -> out.NodeTypeInfo:
                             label=label_dicts[0] if label_dicts else None, labels=label_dicts)
 
 
-def _block(run: Run, spec: NodeSpec, table: InputTable,
-           rep: out.TypeReport) -> Tuple[DataFrame, int]:
-    """One block's rows with a clean, unique id in ``ID``, their input position (``IN_POS``)
-    and the columns it is read for; and how many rows that is."""
+def _positioned(run: Run, spec: NodeSpec, table: InputTable, rep: out.TypeReport) -> DataFrame:
+    """One block's rows: the cleaned id in ``ID`` (null: missing), the input position
+    (``IN_POS``) and the columns the block is read for. Adds the table's figures to ``rep``."""
     rep.files.extend(table.files)
     rep.rows_per_file.update(table.rows_per_file)
     for column, n in table.nulls.items():
@@ -113,34 +147,43 @@ def _block(run: Run, spec: NodeSpec, table: InputTable,
                               + [lab.column for lab in spec.labels if lab.column]))
     df = with_positions(table.df, table.order)
     df = df.withColumn(ID, clean_ids(F.col(quote(spec.id_col)), run.id_types[spec.type]))
-    keep = [ID, IN_POS, *[quote(c) for c in used]]
-    groups = df.groupBy(ID).agg(F.count(F.lit(1)).alias("n"))
-    stats = groups.agg(
-        F.sum(F.when(F.col(ID).isNull(), F.col("n")).otherwise(0)).alias("null_rows"),
-        F.sum(F.when(F.col(ID).isNotNull() & (F.col("n") > 1), F.col("n") - 1)
-              .otherwise(0)).alias("extra"),
-        F.sum(F.when(F.col(ID).isNotNull() & (F.col("n") > 1), 1).otherwise(0)).alias("ids"),
-    ).first()
-    null_rows, extra = int(stats.null_rows or 0), int(stats.extra or 0)
+    return df.select(ID, IN_POS, *[quote(c) for c in used])
+
+
+def _id_stats() -> Dict[str, Column]:
+    """Aggregates over a block's ids grouped with their rows (``n``): rows without an id, ids
+    on more than one row, and the rows beyond the first of those."""
+    dup = F.col(ID).isNotNull() & (F.col("n") > 1)
+    return {"null_rows": F.sum(F.when(F.col(ID).isNull(), F.col("n")).otherwise(0)),
+            "extra": F.sum(F.when(dup, F.col("n") - 1).otherwise(0)),
+            "ids": F.sum(F.when(dup, 1).otherwise(0))}
+
+
+def _clean(run: Run, spec: NodeSpec, table: InputTable, df: DataFrame, groups: DataFrame,
+           stats: Dict, rep: out.TypeReport) -> Tuple[DataFrame, int]:
+    """Drop and count the rows without an id, and apply the duplicates policy (``error``
+    raises; ``first`` keeps the first row in input order); return the rows and how many."""
+    null_rows, extra, ids = (int(stats[k] or 0) for k in ("null_rows", "extra", "ids"))
     rep.null_ids_dropped += null_rows
     df = df.where(F.col(ID).isNotNull())
-    if stats.ids:
-        examples = [(r[0], int(r.n)) for r in groups.where(F.col(ID).isNotNull() & (F.col("n") > 1))
-                    .orderBy(ID).limit(5).collect()]
+    if ids:
+        dup = F.col(ID).isNotNull() & (F.col("n") > 1)
+        examples = [(r[0], int(r.n)) for r in groups.where(dup).select(ID, "n").orderBy(ID)
+                    .limit(5).collect()]
         shown = ", ".join(f"{v!r} ({n} rows)" for v, n in examples)
         if run.options.duplicates == "error":
-            raise InputError(f"{table.describe()}: column '{spec.id_col}' has {stats.ids} "
+            raise InputError(f"{table.describe()}: column '{spec.id_col}' has {ids} "
                              f"duplicate id(s), e.g. {shown}; each node must appear once in its "
                              "node table, or pass --duplicates first to keep the first row of "
                              "each id (the others are counted in report.json)")
-        rep.duplicate_ids = {"ids": int(stats.ids), "rows_dropped": extra,
+        rep.duplicate_ids = {"ids": ids, "rows_dropped": extra,
                              "examples": [v for v, _ in examples]}
         log.warning("%s: %d duplicate id(s); kept the first row of each, dropped %d row(s)",
-                    spec.where, stats.ids, extra)
+                    spec.where, ids, extra)
         first = Window.partitionBy(ID).orderBy(IN_POS)
         df = df.withColumn("__gm_first", F.row_number().over(first)) \
-            .where(F.col("__gm_first") == 1)
-    return df.select(*keep), table.rows - null_rows - extra
+            .where(F.col("__gm_first") == 1).drop("__gm_first")
+    return df, table.rows - null_rows - extra
 
 
 def _endpoint_ids(run: Run, ntype: str, tables: Dict[str, InputTable]) -> List[DataFrame]:

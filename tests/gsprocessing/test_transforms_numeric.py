@@ -62,6 +62,20 @@ def test_imputers_fill_before_scaling(table, imputer, fill):
     assert first(got, "d", 1) == pytest.approx(fill / (26 + 2 * fill))   # sum includes fills
 
 
+def test_integer_columns_sum_exactly_as_longs(spark):
+    """Integral columns are summed as longs (exact, order-free); past the long range the plain
+    double sum is used. Same mean either way as the decimal sum of the doubles."""
+    rows = [(f"k{i}", v) for i, v in enumerate([3, None, 7, 2, 10**15, -10**15, 4])]
+    df = spark.createDataFrame(rows, "k string, v long").repartition(3)
+    longs = fit_features(df, [feature("m", ["v"], "max_min_norm")])[0].states[0]
+    as_double = df.withColumn("v", F.col("v").cast("double"))
+    doubles = fit_features(as_double, [feature("m", ["v"], "max_min_norm")])[0].states[0]
+    assert longs.fill == doubles.fill == 16 / 6 and longs.missing == 1
+    huge = spark.createDataFrame([("a", 2**62), ("b", 2**62), ("c", None)], "k string, v long")
+    assert fit_features(huge, [feature("m", ["v"], "max_min_norm")])[0].states[0].fill == \
+        pytest.approx(2.0**62)
+
+
 def test_median_is_exact_and_mode_ties_take_the_smallest(spark):
     df = spark.createDataFrame([("a", 10.0), ("b", 2.0), ("c", 3.0), ("d", 1.0), ("e", None)],
                                "k string, v double").repartition(3)
