@@ -77,7 +77,8 @@ def test_masks_are_disjoint_and_exact(tiny_processed):
 
 
 def run(spark, tmp_path, config=None, prefix=TINY, **options):
-    spec = parse_graph_config((config or (TINY / "tiny.json")).read_text(), "tiny.json")
+    config = config or (TINY / "tiny.json")
+    spec = parse_graph_config(config.read_text(), config.name)
     out = tmp_path / "out"
     process(spark, spec, ProcessOptions(input_prefix=str(prefix), output=str(out), **options))
     return out
@@ -254,3 +255,42 @@ def test_reverse_edge_type_that_already_exists(spark, tmp_path):
                                          r"item__bought-rev__user, which the config already "
                                          r"defines"):
         run(spark, tmp_path, config=edited_config(tmp_path, edit), add_reverse_edges=True)
+
+
+def test_parquet_relation_column_edges_keep_input_order(spark, tmp_path):
+    """Knowledge-graph style: one Parquet table in two files, the relation in a column and one
+    row without a destination. Each relation's eids are dense in input order (file a before b,
+    rows in file order), although its rows are a filtered part of the files."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    data = tmp_path / "data"
+    (data / "triples").mkdir(parents=True)
+    pq.write_table(pa.table({"id": ["e3", "e1", "e2"]}), data / "ents.parquet")
+    pq.write_table(pa.table({"h": ["e1", "e2", "e3", "e1"], "r": ["likes", "knows", "likes", "x"],
+                             "t": ["e2", "e3", None, "e3"]}), data / "triples" / "b.parquet")
+    pq.write_table(pa.table({"h": ["e3", "e2"], "r": ["knows", "likes"], "t": ["e1", "e1"]}),
+                   data / "triples" / "a.parquet", row_group_size=1)
+    config = tmp_path / "kg.yaml"
+    config.write_text("""
+version: graphmill-v1
+nodes:
+  - {type: ent, files: ents.parquet, id: id}
+edges:
+  - {source: {type: ent, column: h}, dest: {type: ent, column: t}, relation: {column: r},
+     files: triples/, format: parquet}
+""")
+    out = run(spark, tmp_path, config=config, prefix=data)
+    ids = read_parquet(out / "id_map" / "ent").to_pydict()
+    nid = dict(zip(ids["orig"], ids["nid"]))
+    assert nid == {"e3": 0, "e1": 1, "e2": 2}  # the node file's order
+
+    def edges(name):
+        t = read_parquet(out / "edges" / name).sort_by("eid").to_pydict()
+        return t["eid"], list(zip(t["src"], t["dst"]))
+
+    assert edges("ent__likes__ent") == ([0, 1], [(nid["e2"], nid["e1"]), (nid["e1"], nid["e2"])])
+    assert edges("ent__knows__ent") == ([0, 1], [(nid["e3"], nid["e1"]), (nid["e2"], nid["e3"])])
+    assert edges("ent__x__ent") == ([0], [(nid["e1"], nid["e3"])])
+    report = load(out, "report.json")["edges"]["ent__likes__ent"]
+    assert report["null_ids_dropped"] == 1 and report["rows_written"] == 2
