@@ -86,13 +86,18 @@ def test_parquet_positions_follow_files_and_rows_whatever_the_splits(spark, tmp_
     assert many_splits > max(whole_splits, 4)
 
 
-@pytest.mark.parametrize("max_files", [16, 1])  # 1: rows per file counted by a job
-def test_csv_positions_follow_files_and_rows(spark, tmp_path, monkeypatch, max_files):
+@pytest.mark.parametrize("max_files, in_scratch", [(16, True), (1, True), (16, False)])
+def test_csv_positions_follow_files_and_rows(spark, tmp_path, monkeypatch, max_files,
+                                             in_scratch):
+    """max_files 1: rows per file counted by a job; without a scratch space the parsed copy is
+    a local checkpoint."""
     monkeypatch.setattr("gsprocessing.tables.MAX_OBSERVED_FILES", max_files)
-    table = _scanned(spark, tmp_path, "csv", Scratch(spark, str(tmp_path / "scratch")))
+    scratch = Scratch(spark, str(tmp_path / "scratch")) if in_scratch else None
+    table = _scanned(spark, tmp_path, "csv", scratch)
     assert table.complete_ids and table.rows_per_file == {
         f"file:{tmp_path}/a.csv": 300, f"file:{tmp_path}/b.csv": 300}
-    assert str(tmp_path / "scratch") in table.df.inputFiles()[0]  # parsed once, into scratch
+    if in_scratch:
+        assert str(tmp_path / "scratch") in table.df.inputFiles()[0]  # parsed once, into scratch
     got, _ = _positions(spark, table, 128 * 2**20)
     assert got == {v: i for i, v in enumerate(EXPECTED)}
 
