@@ -48,9 +48,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--add-reverse-edges", action="store_true",
                    help="also write every edge type reversed, as (dst, <rel>-rev, src)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output")
-    p.add_argument("--parallel", type=_positive, default=4, metavar="N",
-                   help="node and edge types (and input tables) worked on at once (default 4; "
-                        "1: one after another); the output does not depend on it")
+    p.add_argument("--parallel", type=_positive, default=None, metavar="N",
+                   help="node and edge types (and input tables) worked on at once (default: one "
+                        "per core, at most 4; 1: one after another); the output does not "
+                        "depend on it")
     p.add_argument("--spark-conf", action="append", default=[], metavar="KEY=VALUE",
                    help="extra Spark setting, repeatable")
     p.add_argument("--log-level", default="INFO")

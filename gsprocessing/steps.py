@@ -42,7 +42,8 @@ class ProcessOptions:
     add_reverse_edges: bool = False
     overwrite: bool = False
     transforms_from: Optional[str] = None   # an earlier run's transforms.json
-    parallel: int = 4   # node/edge types built at once (gsprocessing.scheduler)
+    # node/edge types built at once (gsprocessing.scheduler); None: one per core, at most 4
+    parallel: Optional[int] = None
 
 
 @dataclass
