@@ -77,7 +77,7 @@ def build_edge_type(run: Run, spec: EdgeSpec, table: InputTable) -> out.EdgeType
         counts = joined.agg(*[e.alias(k) for k, e in endpoint_metrics().items()]).first()
         rep.null_ids_dropped = table.rows - counts["rows"]
         _dangling(run, spec, table, joined, counts.asDict(), rep)
-    df, feature_specs = _hard_negatives(run, spec, df, IN_POS, rep)
+    df, feature_specs = _hard_negatives(run, spec, df, rep)
     fitted = features_for(run, "edges", spec.name, df, feature_specs)
     rep.missing_values = missing_counts(fitted)
     rep.categories_capped = capped(fitted)
@@ -115,11 +115,10 @@ def _join_ids(run: Run, spec: EdgeSpec, df: DataFrame) -> DataFrame:
     return map_endpoint(df, spec.dst_col, run.id_maps[spec.dst_type], DST)
 
 
-def _hard_negatives(run: Run, spec: EdgeSpec, df: DataFrame, key: str,
+def _hard_negatives(run: Run, spec: EdgeSpec, df: DataFrame,
                     rep: out.TypeReport) -> Tuple[DataFrame, List[FeatureSpec]]:
     """Map the ids of ``edge_dst_hard_negative`` features through the destination id map; the
-    feature then reads the mapped column (an array of nids). ``key`` is a column unique per
-    row."""
+    feature then reads the mapped column (an array of nids). ``IN_POS`` keys the rows."""
     specs = []
     for i, f in enumerate(spec.features):
         if f.transform != EdgeDstHardNegative.name:
@@ -130,7 +129,7 @@ def _hard_negatives(run: Run, spec: EdgeSpec, df: DataFrame, key: str,
                              f"{list(f.columns)}")
         mapped = f"{MAPPED}{i}"
         df = map_hard_negatives(df, make_transform(f.transform, f.params), f.columns[0],
-                                run.id_maps[spec.dst_type], run.id_types[spec.dst_type], key,
+                                run.id_maps[spec.dst_type], run.id_types[spec.dst_type], IN_POS,
                                 mapped)
         unknown = df.agg(F.sum(F.size(F.filter(mapped, lambda x: x < 0)))).first()[0] or 0
         if unknown:

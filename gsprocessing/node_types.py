@@ -80,7 +80,7 @@ def _number_block(run: Run, spec: NodeSpec, table: InputTable, rep: out.TypeRepo
     df, kept = _clean(run, spec, table, df, groups, stats, rep)
     df, count = position_index(df, NID, table.file_rows, kept, run.scratch)
     run.fs.delete(path)
-    out.write_table(df.select(F.col(ID).alias("orig"), F.col(NID).alias("nid")), path)
+    _write_id_map(df, path)
     return df, count
 
 
@@ -106,7 +106,7 @@ def _number_blocks(run: Run, ntype: str, blocks: List[NodeSpec], tables: Dict[st
         df = _add_dangling(run, ntype, df, tables, rep)  # (no position: after the others)
     df, count = dense_index(df, [F.col(IN_POS).asc_nulls_last(), ID], NID, run.scratch)
     df = df.drop(IN_POS)
-    out.write_table(df.select(F.col(ID).alias("orig"), F.col(NID).alias("nid")), path)
+    _write_id_map(df, path)
     return df, count
 
 
@@ -133,6 +133,11 @@ def finish_node_type(run: Run, numbered: NumberedNodes) -> out.NodeTypeInfo:
     return out.NodeTypeInfo(count=count, id_dtype=dtype_name(run.id_types[ntype]),
                             features=feature_infos(fitted),
                             label=label_dicts[0] if label_dicts else None, labels=label_dicts)
+
+
+def _write_id_map(df: DataFrame, path: str) -> None:
+    """The id_map of numbered rows (``ID``, ``NID``): orig, nid."""
+    out.write_table(df.select(F.col(ID).alias("orig"), F.col(NID).alias("nid")), path)
 
 
 def _positioned(run: Run, spec: NodeSpec, table: InputTable, rep: out.TypeReport) -> DataFrame:
