@@ -104,10 +104,16 @@ class Scratch:
         with self._lock:
             path = f"{self.root}/{next(self._count):04d}-{_safe(name)}"
         names = df.columns
-        df.select(*[F.col(quote(c)).alias(f"c{i}") for i, c in enumerate(names)]) \
-            .write.mode("errorifexists").parquet(path)
-        back = self.spark.read.parquet(path)
+        stored = df.select(*[F.col(quote(c)).alias(f"c{i}") for i, c in enumerate(names)])
+        stored.write.mode("errorifexists").parquet(path)
+        back = read_written(self.spark, path, stored.schema)
         return back.select(*[F.col(f"c{i}").alias(c) for i, c in enumerate(names)])
+
+
+def read_written(spark: SparkSession, path: str, schema) -> DataFrame:
+    """A Parquet table this job has just written with ``schema``, read back. Given the schema,
+    Spark runs no job to infer it from the files' footers (one job per read otherwise)."""
+    return spark.read.schema(schema).parquet(path)
 
 
 def observe(df: DataFrame, metrics: Dict[str, Column]) -> Tuple[DataFrame, Callable[[], Dict]]:

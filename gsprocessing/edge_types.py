@@ -23,7 +23,7 @@ from gsprocessing import output as out
 from gsprocessing.config.schema import EdgeSpec, FeatureSpec
 from gsprocessing.features import apply_features, feature_infos, missing_counts, output_names
 from gsprocessing.ids import DST, SRC, clean_ids, dangling_examples, endpoint_metrics, map_endpoint
-from gsprocessing.steps import Run, attach_labels, capped, features_for
+from gsprocessing.steps import Run, attach_labels, capped, fit_table
 from gsprocessing.tables import InputTable
 from gsprocessing.transforms import make_transform
 from gsprocessing.transforms.hard_negative import MAPPED, EdgeDstHardNegative, map_hard_negatives
@@ -78,10 +78,11 @@ def build_edge_type(run: Run, spec: EdgeSpec, table: InputTable) -> out.EdgeType
         rep.null_ids_dropped = table.rows - counts["rows"]
         _dangling(run, spec, table, joined, counts.asDict(), rep)
     df, feature_specs = _hard_negatives(run, spec, df, rep)
-    fitted = features_for(run, "edges", spec.name, df, feature_specs)
+    keyed, count = position_index(df, EID, table.file_rows, found, run.scratch)
+    fit = fit_table(run, "edges", spec.name, keyed, feature_specs, spec.labels, EID)
+    fitted = fit.features
     rep.missing_values = missing_counts(fitted)
     rep.categories_capped = capped(fitted)
-    keyed, count = position_index(df, EID, table.file_rows, found, run.scratch)
     keyed, features = apply_features(keyed, fitted)
     # Outputs under temporary names while the input columns that labels need are kept (users'
     # columns may be called src, dst or eid: the keys stay internal until written).
@@ -89,8 +90,7 @@ def build_edge_type(run: Run, spec: EdgeSpec, table: InputTable) -> out.EdgeType
     keyed = keyed.select(*([SRC, DST] if join_first else []), EID,
                          *[c.alias(t) for c, t in zip(features, tmp)],
                          *[F.col(quote(c)) for c in carried])
-    keyed, states, label_cols = attach_labels(
-        run, keyed, spec.labels, EID, ids, "edges", spec.name, rep)
+    keyed, label_cols = attach_labels(run, keyed, fit, spec.labels, EID, ids, rep)
     if not join_first:
         keyed, check = observe(_join_ids(run, spec, keyed), endpoint_metrics())
     outputs = [F.col(t).alias(n) for t, n in zip(tmp, output_names(fitted))]
@@ -101,7 +101,7 @@ def build_edge_type(run: Run, spec: EdgeSpec, table: InputTable) -> out.EdgeType
         counts = {k: int(v or 0) for k, v in check().items()}
         _dangling(run, spec, table, _join_ids(run, spec, df), counts, rep)
     rep.rows_written = count
-    label_dicts = [s.to_dict() for s in states]
+    label_dicts = [s.to_dict() for s in fit.labels]
     run.transforms["edges"][spec.name] = {"features": {f.spec.name: f.to_dict() for f in fitted},
                                           "labels": label_dicts}
     return out.EdgeTypeInfo(src_type=spec.src_type, relation=spec.relation,

@@ -1,7 +1,8 @@
 """Fitting and applying the features of one table (a node type or an edge type).
 
-All aggregate statistics of a table's features are computed in a single Spark job; transforms that
-need more (the distinct values of a categorical column) run their own small job.
+The statistics a table's features learn from (aggregates, and the value counts of categorical
+columns) are computed in one pass over the table (:mod:`gsprocessing.fitpass`), with those of its
+labels; transforms that need more (rank-gauss's quantiles, a most-frequent fill) run their own.
 
 A feature writes one output column named after it (an array of its ``out_dtype``), unless its
 transform declares several: such a transform defines ``output_names(feature) -> [name, ...]``
@@ -21,6 +22,7 @@ from pyspark.sql import functions as F
 
 from graphmill.errors import InputError
 from gsprocessing.config.schema import FeatureSpec
+from gsprocessing.fitpass import FitPass, FitResult
 from gsprocessing.output import FeatureInfo
 from gsprocessing.transforms import TRANSFORMS, State, Transform, make_transform
 
@@ -29,11 +31,12 @@ ELEMENT_TYPES = {"float32": "float", "float64": "double", "int64": "bigint"}
 
 
 class Output(NamedTuple):
-    """One column a feature writes: its name, width and element type."""
+    """One column a feature writes: its name, width, element type and encoding."""
 
     name: str
     dim: int
     dtype: str  # "float32" | "float64" | "int64"
+    encoding: str = "dense"  # or "indices": the positions of the ones (see FeatureInfo)
 
 
 def output_names_of(spec: FeatureSpec, transform: Transform) -> List[str]:
@@ -59,14 +62,19 @@ class FittedFeature:
         if not is_multi_output(self.transform):
             # A transform may fix its element type (hard negatives are node ids: int64).
             dtype = getattr(self.transform, "output_dtype", None) or self.spec.out_dtype
-            return [Output(self.spec.name, self.dim, dtype)]
+            return [Output(self.spec.name, self.dim, dtype, self.encoding)]
         return [Output(name, dim, dtype or self.spec.out_dtype)
                 for name, dim, dtype in self.transform.outputs(self.spec.name, self.states[0])]
 
+    @property
+    def encoding(self) -> str:
+        """``dense`` or ``indices`` (see :class:`gsprocessing.output.FeatureInfo`)."""
+        return self.transform.encoding(self.states)
+
     def info(self) -> FeatureInfo:
-        """Width and dtype of a feature with a single output (see :meth:`outputs`)."""
+        """Width, dtype and encoding of a feature with a single output (see :meth:`outputs`)."""
         (out,) = self.outputs()
-        return FeatureInfo(dim=out.dim, dtype=out.dtype)
+        return FeatureInfo(dim=out.dim, dtype=out.dtype, encoding=out.encoding)
 
     def to_dict(self) -> Dict[str, Any]:
         return {"transform": self.spec.transform, "params": self.transform.params(),
@@ -87,6 +95,8 @@ class FittedFeature:
             df = self.transform.apply(df, self.spec.columns[0], self.states[0], tmp)
             return df, [F.col(tmp).getField(o.name).cast(f"array<{ELEMENT_TYPES[o.dtype]}>")
                         .alias(o.name) for o in self.outputs()]
+        if self.encoding == "indices":
+            return self._apply_indices(df, tmp)
         parts = []
         for j, (column, state) in enumerate(zip(self.spec.columns, self.states)):
             part = f"{tmp}__part{j}"
@@ -95,6 +105,20 @@ class FittedFeature:
         vec = F.col(parts[0]) if len(parts) == 1 else F.concat(*[F.col(p) for p in parts])
         element = ELEMENT_TYPES[self.outputs()[0].dtype]
         df = df.withColumn(tmp, vec.cast(f"array<{element}>")).drop(*parts)
+        return df, [F.col(tmp).alias(self.spec.name)]
+
+    def _apply_indices(self, df: DataFrame, tmp: str) -> Tuple[DataFrame, List[Column]]:
+        """:meth:`apply` for ``indices``: each column's positions, shifted by the widths of the
+        columns before it (the vector they stand for is the concatenation)."""
+        parts, base = [], 0
+        for j, (column, state) in enumerate(zip(self.spec.columns, self.states)):
+            part = f"{tmp}__part{j}"
+            df = self.transform.apply_indices(df, column, state, part)
+            parts.append(F.col(part) if base == 0 else
+                         F.transform(F.col(part), (lambda b: lambda i: i + b)(base)))
+            base += self.transform.dim(state)
+        idx = parts[0] if len(parts) == 1 else F.concat(*parts)
+        df = df.withColumn(tmp, idx).drop(*[f"{tmp}__part{j}" for j in range(len(parts))])
         return df, [F.col(tmp).alias(self.spec.name)]
 
 
@@ -142,28 +166,48 @@ def is_multi_output(transform: Transform) -> bool:
 
 
 def fit_features(df: DataFrame, specs: Sequence[FeatureSpec]) -> List[FittedFeature]:
-    """Fit every feature of a table: one job for all aggregates, plus per-transform extras."""
+    """Fit every feature of a table in one pass over it (see :mod:`gsprocessing.fitpass`),
+    plus the jobs of transforms that need more (e.g. rank-gauss's quantiles)."""
+    fit = FitPass()
+    planned = plan_features(df, specs, fit)
+    return finish_features(df, planned, fit.run(df))
+
+
+Planned = List[Tuple[FeatureSpec, Transform]]
+
+
+def plan_features(df: DataFrame, specs: Sequence[FeatureSpec], fit: FitPass,
+                  prefix: str = "f") -> Planned:
+    """Check the features of a table and add the statistics they learn from to ``fit``."""
     transforms = [make_transform(s.transform, s.params) for s in specs]
     check_output_names([(s, output_names_of(s, t)) for s, t in zip(specs, transforms)])
     for spec, t in zip(specs, transforms):
         if is_multi_output(t) and len(spec.columns) > 1:
             raise InputError(f"{spec.where}: {spec.transform} takes one column, got "
                              f"{list(spec.columns)}; use one feature per column")
-    exprs: List[Column] = []
     for i, (spec, t) in enumerate(zip(specs, transforms)):
         for j, column in enumerate(spec.columns):
             try:
-                aggs = t.aggregates(df, column)
+                fit.add_aggregates(f"{prefix}{i}_{j}_", t.aggregates(df, column))
+                values = t.counted(df, column)
             except TypeError as err:
                 raise InputError(f"{spec.where}: {err}") from None
-            exprs.extend(e.alias(f"f{i}_{j}_{k}") for k, e in aggs.items())
-    stats = df.agg(*exprs).first().asDict() if exprs else {}
+            if values is not None:
+                fit.add_counted(f"{prefix}{i}_{j}", values)
+    return list(zip(specs, transforms))
+
+
+def finish_features(df: DataFrame, planned: Planned, result: FitResult,
+                    prefix: str = "f") -> List[FittedFeature]:
+    """The fitted features of :func:`plan_features`, from the statistics of the pass."""
     fitted = []
-    for i, (spec, t) in enumerate(zip(specs, transforms)):
+    for i, (spec, t) in enumerate(planned):
         states = []
         for j, column in enumerate(spec.columns):
-            mine = {k[len(f"f{i}_{j}_"):]: v for k, v in stats.items()
-                    if k.startswith(f"f{i}_{j}_")}
+            mine = result.of(f"{prefix}{i}_{j}_")
+            counts = result.counts(f"{prefix}{i}_{j}")
+            if counts is not None:
+                mine["value_counts"] = counts
             states.append(t.fit_extra(df, column, mine, spec.where))
         fitted.append(FittedFeature(spec=spec, transform=t, states=states))
     return fitted
@@ -171,7 +215,8 @@ def fit_features(df: DataFrame, specs: Sequence[FeatureSpec]) -> List[FittedFeat
 
 def feature_infos(fitted: Sequence[FittedFeature]) -> Dict[str, FeatureInfo]:
     """Output column name → width and dtype, for the manifest."""
-    return {o.name: FeatureInfo(dim=o.dim, dtype=o.dtype) for f in fitted for o in f.outputs()}
+    return {o.name: FeatureInfo(dim=o.dim, dtype=o.dtype, encoding=o.encoding)
+            for f in fitted for o in f.outputs()}
 
 
 def output_names(fitted: Sequence[FittedFeature]) -> List[str]:

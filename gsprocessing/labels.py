@@ -25,11 +25,12 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from pyspark.sql import Column, DataFrame
+from pyspark.sql import Column, DataFrame, Row
 from pyspark.sql import functions as F
 
 from graphmill.errors import InputError
 from gsprocessing.config.schema import LabelSpec
+from gsprocessing.fitpass import FitPass, FitResult
 from gsprocessing.transforms.base import (
     as_double, bad_number_count, exact_sums, finite, mean_std, quote, raise_bad_numbers,
     split_pattern,
@@ -81,17 +82,43 @@ def _tokens(column: str, separator: str) -> Column:
 
 
 def fit_label(df: DataFrame, spec: LabelSpec) -> LabelState:
-    """The label's meaning (classes, or regression statistics) from ``df``, in one job."""
+    """The label's meaning (classes, or regression statistics) from ``df``, in one pass."""
+    fit = FitPass()
+    plan_label(df, spec, None, fit, "l_")
+    return finish_label(df, spec, None, fit.run(df), "l_")
+
+
+def plan_label(df: DataFrame, spec: LabelSpec, state: Optional[LabelState], fit: FitPass,
+               prefix: str, seed: Optional[int] = None, key: Optional[str] = None) -> None:
+    """Add to ``fit`` what the label learns from (unless ``state`` is given: saved) and, with
+    ``key``, what its random split counts (see :func:`_split_bounds`)."""
+    if state is None and spec.task == "regression":
+        x = as_double(df, spec.column)
+        fit.add_aggregates(prefix, {"n": F.count(x), "min": F.min(x), "max": F.max(x),
+                                    **exact_sums(x), "mean": F.avg(x), "std": F.stddev_pop(x),
+                                    "bad": bad_number_count(df, spec.column)})
+    elif state is None and spec.task == "classification":
+        fit.add_counted(prefix + "classes", _tokens(spec.column, spec.separator)
+                        if spec.separator else F.array(_as_text(spec.column)))
+    if key is not None and spec.custom_split is None:
+        has = _presence(spec, state)
+        bucket = F.shiftright(F.xxhash64(F.lit(seed), F.col(key)), 64 - _BUCKET_BITS)
+        fit.add_counted(prefix + "buckets", F.when(has, F.array(bucket.cast("string"))))
+        fit.add_aggregates(prefix + "split_", {"unlabeled": F.sum(F.when(has, 0).otherwise(1))})
+
+
+def finish_label(df: DataFrame, spec: LabelSpec, state: Optional[LabelState],
+                 result: FitResult, prefix: str) -> LabelState:
+    """The label's state from the pass of :func:`plan_label` (``state``, if given, as it is)."""
+    if state is not None:
+        return state
     state = LabelState(column=spec.column, task=spec.task, masks=list(spec.masks),
                        separator=spec.separator, multilabel=spec.separator is not None,
                        stats_type=spec.stats)
     if spec.task == "link_prediction":
         return state
     if spec.task == "regression":
-        x = as_double(df, spec.column)
-        row = df.agg(F.count(x).alias("n"), F.min(x).alias("min"), F.max(x).alias("max"),
-                     *exact_sums(x).values(), F.avg(x).alias("mean"), F.stddev_pop(x).alias("std"),
-                     bad_number_count(df, spec.column).alias("bad")).first()
+        row = Row(**result.of(prefix))
         if row.bad:
             raise_bad_numbers(df, spec.column, row.bad, f"{spec.where} (regression label)")
         if not row.n:
@@ -99,11 +126,13 @@ def fit_label(df: DataFrame, spec: LabelSpec) -> LabelState:
         state.stats = {k: float(row[k]) for k in ("min", "max")}
         state.stats.update(mean_std(row))
         return state
-    values = (F.explode(_tokens(spec.column, spec.separator)) if spec.separator
-              else _as_text(spec.column))
-    rows = df.select(values.alias("v")).where(F.col("v").isNotNull()).groupBy("v").count() \
-        .collect()
-    counts = {r.v: int(r["count"]) for r in rows}
+    counts = result.counts(prefix + "classes")
+    if counts is None:  # too many distinct values for the pass to bring them all
+        values = (F.explode(_tokens(spec.column, spec.separator)) if spec.separator
+                  else _as_text(spec.column))
+        rows = df.select(values.alias("v")).where(F.col("v").isNotNull()).groupBy("v") \
+            .count().collect()
+        counts = {r.v: int(r["count"]) for r in rows}
     if not counts:
         raise InputError(f"{spec.where}: label column '{spec.column}' has no values")
     if all(v.isdigit() and len(v) < 10 for v in counts):
@@ -114,6 +143,33 @@ def fit_label(df: DataFrame, spec: LabelSpec) -> LabelState:
         state.classes = sort_values(list(counts))
     state.class_counts = {c: counts[c] for c in state.classes if c in counts}
     return state
+
+
+def split_counts(result: FitResult, prefix: str) -> Optional[Tuple[Dict[int, int], int]]:
+    """Rows per hash bucket and unlabelled rows, as counted by the pass (None: not counted)."""
+    buckets = result.counts(prefix + "buckets")
+    if buckets is None:
+        return None
+    return {int(b): n for b, n in buckets.items()}, int(result.of(prefix + "split_")
+                                                         ["unlabeled"] or 0)
+
+
+def _presence(spec: LabelSpec, state: Optional[LabelState]) -> Column:
+    """Whether a row carries the label: :func:`present` of the encoded label. Without a state
+    (it is being fitted on these very rows, so every value present is a class) it is read from
+    the raw column."""
+    if spec.task == "link_prediction":
+        return F.lit(True)
+    if state is not None:
+        encoded = label_column(state)
+        return encoded >= 0 if spec.task == "classification" and not state.multilabel \
+            else encoded.isNotNull()
+    if spec.task == "regression":
+        return finite(F.trim(F.col(quote(spec.column)).cast("string")).try_cast("double")) \
+            .isNotNull()
+    if spec.separator:
+        return F.size(_tokens(spec.column, spec.separator)) > 0
+    return _as_text(spec.column).isNotNull()
 
 
 def label_column(state: LabelState) -> Optional[Column]:
@@ -150,11 +206,13 @@ def present(state: LabelState, out: str) -> Column:
 
 
 def apply_label(df: DataFrame, state: LabelState, spec: LabelSpec, seed: int, key: str,
-                out: str) -> DataFrame:
+                out: str, counted: Optional[Tuple[Dict[int, int], int]] = None) -> DataFrame:
     """``df`` with the encoded label in ``out`` (unless link prediction) and the three masks.
 
     ``key`` is the row key (nid or eid); a custom split needs ``SPLIT_COLUMN`` in ``df``
-    (see :func:`custom_split_table`). Fills ``state.split`` with the row counts.
+    (see :func:`custom_split_table`). ``counted``: the random split's counts from the fit pass
+    (:func:`split_counts`), else they are counted here. Fills ``state.split`` with the row
+    counts.
     """
     encoded = label_column(state)
     flag = "__gm_has"
@@ -173,7 +231,7 @@ def apply_label(df: DataFrame, state: LabelState, spec: LabelSpec, seed: int, ke
                                                                state.masks)}
         state.split["unlabeled"] = int(counts["u"] or 0)
         return df.drop(flag, SPLIT_COLUMN)
-    sizes, unlabeled, bounds = _split_bounds(df, spec.split, seed, key, flag)
+    sizes, unlabeled, bounds = _split_bounds(df, spec.split, seed, key, flag, counted)
 
     def as_row(hash_key: Tuple[int, int]) -> Column:
         return F.struct(*[F.lit(v).cast("long").alias(n) for n, v in zip("hk", hash_key)])
@@ -196,19 +254,24 @@ _END = "end"
 _BUCKET_BITS = 16  # the split's boundary search: 2^16 buckets of the 64-bit row hash
 
 
-def _split_bounds(df: DataFrame, fractions, seed: int, key: str, flag: str):
+def _split_bounds(df: DataFrame, fractions, seed: int, key: str, flag: str,
+                  counted: Optional[Tuple[Dict[int, int], int]] = None):
     """Where the random split cuts the labelled rows ordered by (xxhash64(seed, key), key).
 
     Returns the rows per split, the unlabelled rows, and four bounds (None: from the first row;
     ``_END``: after the last; else the (hash, key) of the first row of the next split): split i
     is bounds[i] <= (hash, key) < bounds[i + 1]. Nothing is sorted:
-    one job counts the rows per bucket of the hash's top bits (order-preserving), and one
-    collects the few rows of the buckets a cut falls in, ordered on the driver.
+    the rows per bucket of the hash's top bits (order-preserving) are counted (by the fit pass,
+    ``counted``, or here), and one job collects the few rows of the buckets a cut falls in,
+    ordered on the driver.
     """
     h = F.xxhash64(F.lit(seed), F.col(key))
     bucket = F.when(F.col(flag), F.shiftright(h, 64 - _BUCKET_BITS))
-    counts = {r.b: int(r["count"]) for r in df.groupBy(bucket.alias("b")).count().collect()}
-    unlabeled = counts.pop(None, 0)
+    if counted is None:
+        counts = {r.b: int(r["count"]) for r in df.groupBy(bucket.alias("b")).count().collect()}
+        unlabeled = counts.pop(None, 0)
+    else:
+        counts, unlabeled = dict(counted[0]), counted[1]
     n = sum(counts.values())
     tr, va, te = fractions
     n_train = round(n * tr)

@@ -16,14 +16,17 @@ from typing import Dict, List, Optional, Tuple
 
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
+from pyspark.sql import types as T
 
 from graphmill.errors import InputError
-from graphmill.spark import IN_POS, dense_index, observe, position_index, with_positions
+from graphmill.spark import (
+    IN_POS, dense_index, observe, position_index, read_written, with_positions,
+)
 from gsprocessing import output as out
 from gsprocessing.config.schema import NodeSpec
 from gsprocessing.features import apply_features, feature_infos, missing_counts
 from gsprocessing.ids import NID, clean_ids, ids_from_endpoints
-from gsprocessing.steps import Run, attach_labels, capped, dtype_name, features_for
+from gsprocessing.steps import Run, attach_labels, capped, dtype_name, fit_table
 from gsprocessing.tables import InputTable
 from gsprocessing.transforms.base import quote
 
@@ -56,7 +59,7 @@ def number_node_type(run: Run, ntype: str, tables: Dict[str, InputTable]) -> Num
         df, count = _number_block(run, blocks[0], tables[blocks[0].where], rep, path)
     else:
         df, count = _number_blocks(run, ntype, blocks, tables, rep, path)
-    run.id_maps[ntype] = run.spark.read.parquet(path)
+    run.id_maps[ntype] = _read_id_map(run, ntype, path)
     return NumberedNodes(ntype=ntype, count=count, rep=rep, df=df)
 
 
@@ -117,17 +120,18 @@ def finish_node_type(run: Run, numbered: NumberedNodes) -> out.NodeTypeInfo:
         return numbered.info
     ntype, df, rep, count = numbered.ntype, numbered.df, numbered.rep, numbered.count
     blocks = run.spec.node_specs(ntype)
-    specs = [f for b in blocks for f in b.features]
-    fitted = features_for(run, "nodes", ntype, df, specs)
+    labels = [lab for b in blocks for lab in b.labels]
+    fit = fit_table(run, "nodes", ntype, df, [f for b in blocks for f in b.features], labels,
+                    NID)
+    fitted = fit.features
     rep.missing_values = missing_counts(fitted)
     rep.categories_capped = capped(fitted)
     df, features = apply_features(df, fitted)
-    labels = [lab for b in blocks for lab in b.labels]
-    df, states, label_cols = attach_labels(run, df, labels, NID, [ID], "nodes", ntype, rep)
+    df, label_cols = attach_labels(run, df, fit, labels, NID, [ID], rep)
     out.write_table(df.select(F.col(NID).alias("nid"), *features, *label_cols),
                     out.nodes_path(run.root, ntype))
     rep.rows_written = count
-    label_dicts = [s.to_dict() for s in states]
+    label_dicts = [s.to_dict() for s in fit.labels]
     run.transforms["nodes"][ntype] = {"features": {f.spec.name: f.to_dict() for f in fitted},
                                       "labels": label_dicts}
     return out.NodeTypeInfo(count=count, id_dtype=dtype_name(run.id_types[ntype]),
@@ -138,6 +142,13 @@ def finish_node_type(run: Run, numbered: NumberedNodes) -> out.NodeTypeInfo:
 def _write_id_map(df: DataFrame, path: str) -> None:
     """The id_map of numbered rows (``ID``, ``NID``): orig, nid."""
     out.write_table(df.select(F.col(ID).alias("orig"), F.col(NID).alias("nid")), path)
+
+
+def _read_id_map(run: Run, ntype: str, path: str) -> DataFrame:
+    """The id_map just written at ``path`` (orig, nid), read back with its known schema."""
+    schema = T.StructType([T.StructField("orig", run.id_types[ntype]),
+                           T.StructField("nid", T.LongType())])
+    return read_written(run.spark, path, schema)
 
 
 def _positioned(run: Run, spec: NodeSpec, table: InputTable, rep: out.TypeReport) -> DataFrame:
@@ -226,7 +237,7 @@ def _inferred(run: Run, ntype: str, tables: Dict[str, InputTable],
     """A node type with no node table: its ids are the distinct endpoints of its edges."""
     ids, count = ids_from_endpoints(_endpoint_ids(run, ntype, tables), run.scratch)
     out.write_table(ids.select("orig", "nid"), out.id_map_path(run.root, ntype))
-    run.id_maps[ntype] = run.spark.read.parquet(out.id_map_path(run.root, ntype))
+    run.id_maps[ntype] = _read_id_map(run, ntype, out.id_map_path(run.root, ntype))
     out.write_table(run.id_maps[ntype].select("nid"), out.nodes_path(run.root, ntype))
     rep.rows_written = count
     run.transforms["nodes"][ntype] = {"features": {}, "labels": []}

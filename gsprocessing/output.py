@@ -11,7 +11,9 @@
                                      dangling endpoints with example ids)
       id_map/<ntype>/part-*.parquet  orig (string or long), nid (long, dense 0..N-1)
       nodes/<ntype>/part-*.parquet   nid, one array<float|double|long> column per feature
-                                     output, per label: <label> (classification: long, -1 =
+                                     output (a wide one-hot or multi-hot feature, encoding
+                                     "indices" in the manifest: array<int> of the positions
+                                     of its ones, ascending), per label: <label> (classification: long, -1 =
                                      missing; multi-label: array<float> multi-hot, null =
                                      missing; regression: double, null = missing) and its three
                                      boolean masks (train_mask, val_mask, test_mask by default)
@@ -38,8 +40,8 @@ from typing import Any, Dict, List, Optional
 from graphmill.errors import InputError
 
 # 2: labels lists (tasks, masks), edge labels, report fields; 3: reverse edge types are not
-# written (read_edges derives them)
-FORMAT_VERSION = 3
+# written (read_edges derives them); 4: features have an encoding (wide 0/1 vectors as indices)
+FORMAT_VERSION = 4
 MANIFEST = "manifest.json"
 TRANSFORMS = "transforms.json"
 REPORT = "report.json"
@@ -71,6 +73,9 @@ def read_edges(spark, root: str, manifest: "Manifest", etype_name: str):
 class FeatureInfo:
     dim: int
     dtype: str  # "float32" | "float64" | "int64" (token ids and masks of tokenize_hf)
+    # "dense": an array of ``dim`` values per row; "indices": the positions (ascending int32)
+    # of the ones of a 0/1 vector of ``dim`` values (wide one-hot and multi-hot features)
+    encoding: str = "dense"
 
 
 @dataclass
@@ -156,9 +161,11 @@ class Report:
         return json.dumps(asdict(self), indent=2, sort_keys=True)
 
 
-def write_table(df, path: str) -> None:
-    """Write one keyed table as Parquet (the directory must not exist)."""
+def write_table(df, path: str):
+    """Write one keyed table as Parquet (the directory must not exist); return its schema (what
+    :func:`graphmill.spark.read_written` reads it back with)."""
     df.write.mode("errorifexists").parquet(path)
+    return df.schema
 
 
 def read_manifest(fs, root: str) -> Manifest:

@@ -1,8 +1,9 @@
 """State of one gsprocessing run, and the steps node and edge types share: features and labels.
 
-Features are fitted on the data, or with ``--transforms-from`` taken from an earlier run's
-transforms.json so that rows seen before get exactly the values they had. Labels likewise keep
-their classes from the earlier run; their split is always made anew from the current rows.
+Features and labels are fitted on the data in one pass over each table, or with
+``--transforms-from`` taken from an earlier run's transforms.json so that rows seen before get
+exactly the values they had. Labels likewise keep their classes from the earlier run; their split
+is always made anew from the current rows.
 """
 
 from __future__ import annotations
@@ -20,8 +21,11 @@ from graphmill.hadoopfs import HadoopFS
 from graphmill.spark import Scratch
 from gsprocessing import output as out
 from gsprocessing.config.schema import FeatureSpec, GraphSpec, LabelSpec
-from gsprocessing.features import FittedFeature, fit_features
-from gsprocessing.labels import LabelState, apply_label, custom_split_table, fit_label
+from gsprocessing.features import FittedFeature, finish_features, plan_features
+from gsprocessing.fitpass import FitPass
+from gsprocessing.labels import (
+    LabelState, apply_label, custom_split_table, finish_label, plan_label, split_counts,
+)
 from gsprocessing.tables import resolve
 from gsprocessing.transforms.base import quote
 
@@ -75,12 +79,43 @@ class Run:
         return states
 
 
-def features_for(run: Run, kind: str, name: str, df: DataFrame,
-                 specs: Sequence[FeatureSpec]) -> List[FittedFeature]:
-    """Fit the features of a table, or take their states from ``--transforms-from``."""
+@dataclass
+class TableFit:
+    """The fitted features and labels of a table, and its random splits' counts."""
+
+    features: List[FittedFeature]
+    labels: List[LabelState]
+    splits: List[Optional[Tuple[Dict[int, int], int]]]  # per label (see labels.split_counts)
+
+
+def fit_table(run: Run, kind: str, name: str, df: DataFrame, features: Sequence[FeatureSpec],
+              labels: Sequence[LabelSpec], key: str) -> TableFit:
+    """Fit the features and labels of a table in one pass over it (:mod:`gsprocessing.fitpass`),
+    counting the random splits of its labels (``key``: the row key they hash) in the same pass.
+
+    With ``--transforms-from`` the earlier run's states are taken as they are: features keep
+    their values and labels their classes; splits are always made anew from the current rows.
+    """
     saved = run.saved(kind, name)
+    fit = FitPass()
     if saved is None:
-        return fit_features(df, specs)
+        planned = plan_features(df, features, fit)
+    else:
+        fitted = _saved_features(run, saved, features, kind, name)
+    old_labels = [_saved_label(run, saved, i, spec, kind, name) for i, spec in enumerate(labels)]
+    for i, (spec, old) in enumerate(zip(labels, old_labels)):
+        plan_label(df, spec, old, fit, f"l{i}_", run.options.seed, key)
+    result = fit.run(df)
+    if saved is None:
+        fitted = finish_features(df, planned, result)
+    return TableFit(features=fitted,
+                    labels=[finish_label(df, spec, old, result, f"l{i}_")
+                            for i, (spec, old) in enumerate(zip(labels, old_labels))],
+                    splits=[split_counts(result, f"l{i}_") for i in range(len(labels))])
+
+
+def _saved_features(run: Run, saved: Dict[str, Any], specs: Sequence[FeatureSpec], kind: str,
+                    name: str) -> List[FittedFeature]:
     fitted = []
     for spec in specs:
         state = saved.get("features", {}).get(spec.name)
@@ -93,6 +128,18 @@ def features_for(run: Run, kind: str, name: str, df: DataFrame,
     return fitted
 
 
+def _saved_label(run: Run, saved: Optional[Dict[str, Any]], i: int, spec: LabelSpec, kind: str,
+                 name: str) -> Optional[LabelState]:
+    """The earlier run's state of the ``i``-th label (None: not re-applying)."""
+    if saved is None:
+        return None
+    old = saved.get("labels", [])[i] if i < len(saved.get("labels", [])) else None
+    if old is None or old["column"] != spec.column:
+        raise InputError(f"--transforms-from {run.options.transforms_from}: {spec.where}: no "
+                         f"saved state for label '{spec.column}' of {kind[:-1]} type '{name}'")
+    return LabelState.from_dict(old)
+
+
 def capped(fitted: Sequence[FittedFeature]) -> Dict[str, int]:
     """Feature → how many distinct values a categorical cap folded into OTHER (report.json)."""
     counts = {f.spec.name: sum(int(getattr(s, "capped", 0) or 0) for s in f.states)
@@ -100,34 +147,25 @@ def capped(fitted: Sequence[FittedFeature]) -> Dict[str, int]:
     return {k: v for k, v in counts.items() if v}
 
 
-def attach_labels(run: Run, df: DataFrame, labels: Sequence[LabelSpec], key: str,
-                  id_cols: Sequence[str], kind: str, name: str,
-                  rep: out.TypeReport) -> Tuple[DataFrame, List[LabelState], List[Column]]:
-    """Encode every label of a table and add its masks.
+def attach_labels(run: Run, df: DataFrame, fit: TableFit, specs: Sequence[LabelSpec], key: str,
+                  id_cols: Sequence[str], rep: out.TypeReport) -> Tuple[DataFrame, List[Column]]:
+    """Encode every label of a table (fitted by :func:`fit_table`) and add its masks.
 
     ``key`` is the row key column (nid or eid) the random split hashes; ``id_cols`` hold the
-    original id(s) that custom split files list. Returns the frame, the label states and the
-    output columns (label, masks) to write.
+    original id(s) that custom split files list. Returns the frame and the output columns
+    (label, masks) to write.
     """
-    states: List[LabelState] = []
     columns: List[Column] = []
-    saved = run.saved(kind, name)
-    for i, spec in enumerate(labels):
-        old = saved.get("labels", [])[i] if saved and i < len(saved.get("labels", [])) else None
-        if saved is not None and (old is None or old["column"] != spec.column):
-            raise InputError(f"--transforms-from {run.options.transforms_from}: {spec.where}: no "
-                             f"saved state for label '{spec.column}' of {kind[:-1]} type '{name}'")
-        state = LabelState.from_dict(old) if old else fit_label(df, spec)
+    for i, (spec, state) in enumerate(zip(specs, fit.labels)):
         if spec.custom_split is not None:
             df = _join_custom_split(run, df, spec, id_cols, rep)
         out_col = f"__gm_label{i}"
-        df = apply_label(df, state, spec, run.options.seed, key, out_col)
+        df = apply_label(df, state, spec, run.options.seed, key, out_col, fit.splits[i])
         if state.task != "link_prediction":
             columns.append(F.col(out_col).alias(spec.column))
         columns.extend(F.col(quote(m)) for m in state.masks)
         rep.splits[spec.column or "link_prediction"] = dict(state.split)
-        states.append(state)
-    return df, states, columns
+    return df, columns
 
 
 def _join_custom_split(run: Run, df: DataFrame, spec: LabelSpec, id_cols: Sequence[str],

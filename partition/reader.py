@@ -4,8 +4,9 @@
 
     parts/
       META.json                          FORMAT_VERSION, num_parts, algorithm, seed; per node type
-                                         the gid range owned by each part (offsets), feature dims,
-                                         label info; per edge type its counts; edge-cut and balance
+                                         the gid range owned by each part (offsets), features
+                                         (dim, dtype, encoding), label info; per edge type its
+                                         counts; edge-cut and balance
       node_map/<ntype>/part-*.parquet    nid, orig, part, gid       (orig: the user's id)
       part_<k>/nodes/<ntype>.parquet     gid, features, label, masks        (nodes part k owns)
       part_<k>/edges/<src>__<rel>__<dst>.parquet
@@ -15,6 +16,9 @@
 Per node type, part k owns gids ``offsets[k] <= gid < offsets[k+1]``: the owner of a gid is a
 binary search (:func:`owner_of`). node_map carries the original ids, so parts/ alone is enough to
 train and to write results keyed by the user's ids. Reading needs only pyarrow and numpy.
+A feature's column holds ``dim`` values per row (encoding ``dense``) or, for a wide one-hot or
+multi-hot feature (encoding ``indices``), the positions of its ones; :func:`vectors` reads both
+as a matrix.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ import pyarrow.parquet as pq
 
 from graphmill.errors import InputError
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: features have an encoding (dense | indices)
 META = "META.json"
 
 
@@ -132,12 +136,23 @@ def read_node_map(root: str, ntype: str, columns: Optional[List[str]] = None,
     return pq.read_table(node_map_path(root, ntype), columns=columns, filters=filters)
 
 
-def vectors(table: pa.Table, column: str, dim: int, dtype=np.float32) -> np.ndarray:
-    """A list<float> column as an (n, dim) matrix, without a Python loop."""
+def vectors(table: pa.Table, column: str, dim: int, dtype=np.float32,
+            encoding: str = "dense") -> np.ndarray:
+    """A feature column as an (n, dim) matrix, without a Python loop: a list column of ``dim``
+    values per row, or (``encoding`` "indices") of the positions of each row's ones."""
     col = table.column(column).combine_chunks()
-    if len(col) == 0:
-        return np.zeros((0, dim), dtype=dtype)
     if col.null_count:
         raise InputError(f"column '{column}' has {col.null_count} missing vectors")
+    if encoding == "indices":
+        out = np.zeros((len(col), dim), dtype=dtype)
+        if len(col):
+            lengths = col.value_lengths().to_numpy(zero_copy_only=False)
+            positions = col.flatten().to_numpy(zero_copy_only=False).astype(np.int64)
+            if positions.size and (positions.min() < 0 or positions.max() >= dim):
+                raise InputError(f"column '{column}' has a position outside 0..{dim - 1}")
+            out[np.repeat(np.arange(len(col)), lengths), positions] = 1
+        return out
+    if len(col) == 0:
+        return np.zeros((0, dim), dtype=dtype)
     values = col.flatten().to_numpy(zero_copy_only=False)
     return values.astype(dtype, copy=False).reshape(len(col), dim)

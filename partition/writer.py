@@ -186,7 +186,8 @@ def _quality(nodes: Dict[str, fmt.NodeTypeMeta], edges: Dict[str, fmt.EdgeTypeMe
 
 
 def _dims(features: Dict[str, processed.FeatureInfo]) -> Dict[str, Dict]:
-    return {k: {"dim": v.dim, "dtype": v.dtype} for k, v in features.items()}
+    return {k: {"dim": v.dim, "dtype": v.dtype, "encoding": v.encoding}
+            for k, v in features.items()}
 
 
 def _diff(offsets: List[int]):

@@ -5,9 +5,10 @@ with a fixed width. Learning and applying are split, as in pyspark.ml: ``fit`` r
 :class:`State` that ``to_dict``/``from_dict`` round-trip through transforms.json, and ``apply``
 only needs that state, so new rows transformed later get exactly the values they would have had.
 
-Statistics that are plain aggregates (min, max, sum, counts) are declared by ``aggregates`` so the
-pipeline can compute those of every feature of a table in one Spark job; a transform that needs
-more (the distinct values of a column) overrides ``fit_extra``.
+Statistics that are plain aggregates (min, max, sum, counts) are declared by ``aggregates``, and
+values to count (a categorical column's) by ``counted``, so the pipeline can compute those of
+every feature and label of a table in one pass (:mod:`gsprocessing.fitpass`); a transform that
+needs more overrides ``fit_extra``.
 """
 
 from __future__ import annotations
@@ -55,13 +56,26 @@ class Transform(ABC):
         """Aggregate expressions this transform needs for ``column`` (computed in one job)."""
         return {}
 
+    def counted(self, df: DataFrame, column: str) -> Optional[Column]:
+        """The values of ``column`` whose counts this transform learns from, as an
+        ``array<string>`` per row (counted with the aggregates), or None."""
+        return None
+
     def fit_extra(self, df: DataFrame, column: str, stats: Dict[str, Any], where: str) -> State:
-        """Build the state from ``stats`` (the values of ``aggregates``); may run its own job."""
+        """Build the state from ``stats`` (the values of ``aggregates``, and under
+        ``value_counts`` those of ``counted`` when the pass could count them: value → rows);
+        may run its own job."""
         return self.state_cls()
 
     @abstractmethod
     def dim(self, state: State) -> int:
         """Width of the output vector for one input column."""
+
+    def encoding(self, states: Sequence[State]) -> str:
+        """How a feature with these states (one per input column) is written: ``dense`` (its
+        vectors, from :meth:`apply`) or ``indices`` (the positions of the ones of 0/1 vectors,
+        from ``apply_indices``, which such a transform defines)."""
+        return "dense"
 
     def apply(self, df: DataFrame, column: str, state: State, out: str) -> DataFrame:
         """``df`` with a new column ``out``: an array of width ``dim(state)`` for every row."""

@@ -18,7 +18,7 @@ def test_spark_conf_items():
 
 def test_format_versions_are_checked(tmp_path):
     with pytest.raises(InputError, match="processed/ format version 99, this GraphMill reads "
-                                         "version 3; re-run gsprocessing"):
+                                         "version 4; re-run gsprocessing"):
         Manifest.from_json(json.dumps({"format_version": 99}), "manifest.json")
     with pytest.raises(InputError, match="parts/ format version None, .* re-run partition"):
         PartsMeta.from_json("{}", "META.json")

@@ -209,6 +209,26 @@ def test_transforms_from_reapplies_every_state(spark, awkward, tmp_path):
     assert json.dumps([new_e[k] for k in old_e]) == json.dumps(list(old_e.values()))  # NaN too
 
 
+def test_value_counts_beyond_the_fit_pass_limit_give_the_same_output(spark, awkward, tmp_path,
+                                                                     monkeypatch):
+    """The fit pass brings the value counts of categorical features, classification labels and
+    random splits to the driver up to MAX_COUNTED; beyond it, each counts in Spark on its own.
+    Both ways give the same states, splits and tables."""
+    root, out, _ = awkward
+    monkeypatch.setattr("gsprocessing.fitpass.MAX_COUNTED", 0)
+    again = tmp_path / "again"
+    process(spark, parse_graph_config(GRAPH, "graph.yaml"), ProcessOptions(
+        input_prefix=str(root / "data"), output=str(again), duplicates="first", dangling="add",
+        seed=3))
+    assert json.loads((again / "transforms.json").read_text()) == \
+        json.loads((out / "transforms.json").read_text())
+    for table in ("nodes/user", "nodes/item", "edges/user__bought__item",
+                  "edges/user__viewed__item", "edges/user__follows__user"):
+        key = "nid" if table.startswith("nodes") else "eid"
+        assert json.dumps(sorted(rows_of(again, table, key).items())) == \
+            json.dumps(sorted(rows_of(out, table, key).items())), table
+
+
 def test_ragged_csv_row_is_an_error_naming_the_file(spark, tmp_path):
     data = tmp_path / "data"
     write_inputs(data)

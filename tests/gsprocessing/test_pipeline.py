@@ -18,14 +18,15 @@ def load(path, name):
 
 def test_manifest_counts_dims_and_labels(tiny_processed):
     m = load(tiny_processed, "manifest.json")
-    assert m["format_version"] == 3 and m["seed"] == 7
+    assert m["format_version"] == 4 and m["seed"] == 7
     assert {t: v["count"] for t, v in m["node_types"].items()} == {"user": 5, "item": 8,
                                                                     "store": 2}
     assert {t: v["count"] for t, v in m["edge_types"].items()} == {
         "user__bought__item": 10, "item__bought-rev__user": 10,
         "item__sold_by__store": 6, "store__sold_by-rev__item": 6}
-    assert m["node_types"]["user"]["features"] == {"age": {"dim": 1, "dtype": "float32"},
-                                                   "city": {"dim": 3, "dtype": "float32"}}
+    assert m["node_types"]["user"]["features"] == {
+        "age": {"dim": 1, "dtype": "float32", "encoding": "dense"},
+        "city": {"dim": 3, "dtype": "float32", "encoding": "dense"}}
     label = m["node_types"]["item"]["label"]
     assert label["classes"] == ["fashion", "garden"]
     assert label["split"] == {"train": 4, "val": 1, "test": 2, "unlabeled": 1}

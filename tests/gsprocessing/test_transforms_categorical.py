@@ -14,19 +14,29 @@ from gsprocessing.transforms.categorical import CategoricalState
 from tests.conftest import SHARED_DATA
 
 
-@pytest.fixture(autouse=True, params=["comparisons", "count_vectorizer"])
-def apply_path(request, monkeypatch):
-    """Every test runs with both ways of applying a state: comparisons (narrow states) and
-    CountVectorizer (wide ones)."""
-    width = 10**6 if request.param == "comparisons" else 0
-    monkeypatch.setattr("gsprocessing.transforms.categorical.SQL_WIDTH", width)
+@pytest.fixture(autouse=True, params=["dense", "indices"])
+def encoding(request, monkeypatch):
+    """Every test runs with both written forms: vectors (comparisons in generated code) and the
+    indices of their ones (a literal map looked up per value), compared as vectors."""
+    width = 10**6 if request.param == "dense" else 0
+    monkeypatch.setattr("gsprocessing.transforms.categorical.DENSE_WIDTH", width)
     return request.param
 
 
 def values(df, fitted):
+    """Key → the vector of each feature (indices expanded, after checking they are ascending)."""
     out, cols = apply_features(df, fitted)
     rows = out.select("k", *cols).collect()
-    return {r.k: [list(r[i + 1]) for i in range(len(cols))] for r in rows}
+    got = {}
+    for r in rows:
+        got[r.k] = []
+        for i, f in enumerate(fitted):
+            v = list(r[i + 1])
+            if f.encoding == "indices":
+                assert v == sorted(set(v)), v
+                v = [1.0 if j in v else 0.0 for j in range(f.dim)]
+            got[r.k].append(v)
+    return got
 
 
 def feature(name, cols, transform, **params):

@@ -221,7 +221,8 @@ def test_token_features_pass_partition_and_training_skips_them(spark, tmp_path, 
     assert manifest.node_types["paper"].features["input_ids"].dtype == "int64"
     partition_graph(spark, str(processed), str(parts), 2, "random", 3)
     meta = reader.read_meta(str(parts))
-    assert meta.node_types["paper"].features["attention_mask"] == {"dim": 6, "dtype": "int64"}
+    assert meta.node_types["paper"].features["attention_mask"] == {"dim": 6, "dtype": "int64",
+                                                                 "encoding": "dense"}
     tables = [reader.read_part_nodes(str(parts), k, "paper") for k in range(2)]
     assert {str(t.schema.field("input_ids").type) for t in tables} == {"list<element: int64>"}
     masks = sorted(m for t in tables for m in t.column("attention_mask").to_pylist())

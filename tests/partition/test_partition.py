@@ -105,3 +105,43 @@ def test_bad_arguments(spark, tiny_processed, tmp_path):
     with pytest.raises(InputError, match="manifest.json: not found; is .* the output of "
                                          "gsprocessing"):
         partition_graph(spark, str(tmp_path), str(tmp_path / "x"), 2, "random", 0)
+
+
+def test_vectors_reads_dense_and_indices_columns_as_the_same_matrix():
+    import pyarrow as pa
+    dense = [[0.0, 1.0, 0.0, 1.0], [0.0, 0.0, 0.0, 0.0], [1.0, 0.0, 0.0, 0.0]]
+    table = pa.table({"d": dense, "i": pa.array([[1, 3], [], [0]], pa.list_(pa.int32()))})
+    want = np.array(dense, dtype=np.float32)
+    assert np.array_equal(reader.vectors(table, "d", 4), want)
+    assert np.array_equal(reader.vectors(table, "i", 4, encoding="indices"), want)
+    assert reader.vectors(table.slice(0, 0), "i", 4, encoding="indices").shape == (0, 4)
+    with pytest.raises(InputError, match="position outside 0..2"):
+        reader.vectors(table, "i", 3, encoding="indices")
+
+
+def test_wide_features_written_as_indices_train_as_the_same_matrix(spark, tiny_spec,
+                                                                   tiny_parts, tmp_path,
+                                                                   monkeypatch):
+    """With every categorical feature over the width limit, processed/ holds indices and
+    parts/ says so; the training loader expands them to the matrix the vectors give."""
+    import torch
+
+    from gsprocessing.pipeline import ProcessOptions, process
+    from tests.conftest import TINY
+    from training.data.graph import LocalGraph, PartitionBook
+
+    monkeypatch.setattr("gsprocessing.transforms.categorical.DENSE_WIDTH", 0)
+    processed, parts = tmp_path / "processed", tmp_path / "parts"
+    process(spark, tiny_spec, ProcessOptions(input_prefix=str(TINY), output=str(processed),
+                                             seed=7, add_reverse_edges=True))
+    partition_graph(spark, str(processed), str(parts), 2, "random", 3)
+    meta = reader.read_meta(str(parts))
+    assert meta.node_types["user"].features["city"]["encoding"] == "indices"
+    assert meta.node_types["user"].features["age"]["encoding"] == "dense"
+    cities = read_parquet(processed / "nodes/user").column("city").to_pylist()
+    assert all(len(c) <= 1 for c in cities) and any(cities)   # one-hot: at most one position
+    dense = reader.read_meta(str(tiny_parts))
+    for ntype in ("user", "item"):
+        a = LocalGraph.load(str(parts), meta, PartitionBook(meta, 1), 0).x[ntype]
+        b = LocalGraph.load(str(tiny_parts), dense, PartitionBook(dense, 1), 0).x[ntype]
+        assert torch.equal(a, b), ntype

@@ -144,8 +144,11 @@ class LocalGraph:
             gids = _longs(table, "gid")
             rows = self.local_index(ntype, gids)
             if x is not None:
+                encodings = {f: m.get("encoding", "dense")
+                             for f, m in self.meta.node_types[ntype].features.items()}
                 x[rows] = torch.from_numpy(np.concatenate(
-                    [parts.vectors(table, f, dims[f]) for f in names], axis=1))
+                    [parts.vectors(table, f, dims[f], encoding=encodings[f]) for f in names],
+                    axis=1))
             if y is not None:
                 y[rows] = _longs(table, label)
                 mask_columns = self.meta.node_types[ntype].label.get("masks") or \
