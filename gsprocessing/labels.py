@@ -81,13 +81,6 @@ def _tokens(column: str, separator: str) -> Column:
     return F.array_distinct(F.filter(parts, lambda t: t.isNotNull() & (t != "")))
 
 
-def fit_label(df: DataFrame, spec: LabelSpec) -> LabelState:
-    """The label's meaning (classes, or regression statistics) from ``df``, in one pass."""
-    fit = FitPass()
-    plan_label(df, spec, None, fit, "l_")
-    return finish_label(df, spec, None, fit.run(df), "l_")
-
-
 def plan_label(df: DataFrame, spec: LabelSpec, state: Optional[LabelState], fit: FitPass,
                prefix: str, seed: Optional[int] = None, key: Optional[str] = None) -> None:
     """Add to ``fit`` what the label learns from (unless ``state`` is given: saved) and, with
