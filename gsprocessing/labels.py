@@ -87,16 +87,16 @@ def plan_label(df: DataFrame, spec: LabelSpec, state: Optional[LabelState], fit:
     ``key``, what its random split counts (see :func:`_split_bounds`)."""
     if state is None and spec.task == "regression":
         x = as_double(df, spec.column)
-        fit.add_aggregates(prefix, {"n": F.count(x), "min": F.min(x), "max": F.max(x),
-                                    **exact_sums(x), "mean": F.avg(x), "std": F.stddev_pop(x),
-                                    "bad": bad_number_count(df, spec.column)})
+        fit.add_aggregates(prefix + "stat_", {
+            "n": F.count(x), "min": F.min(x), "max": F.max(x), **exact_sums(x),
+            "mean": F.avg(x), "std": F.stddev_pop(x), "bad": bad_number_count(df, spec.column)})
     elif state is None and spec.task == "classification":
         fit.add_counted(prefix + "classes", _tokens(spec.column, spec.separator)
                         if spec.separator else F.array(_as_text(spec.column)))
     if key is not None and spec.custom_split is None:
         has = _presence(spec, state)
-        bucket = F.shiftright(F.xxhash64(F.lit(seed), F.col(key)), 64 - _BUCKET_BITS)
-        fit.add_counted(prefix + "buckets", F.when(has, F.array(bucket.cast("string"))))
+        fit.add_counted(prefix + "buckets",
+                        F.when(has, F.array(_bucket(seed, key).cast("string"))))
         fit.add_aggregates(prefix + "split_", {"unlabeled": F.sum(F.when(has, 0).otherwise(1))})
 
 
@@ -111,7 +111,7 @@ def finish_label(df: DataFrame, spec: LabelSpec, state: Optional[LabelState],
     if spec.task == "link_prediction":
         return state
     if spec.task == "regression":
-        row = Row(**result.of(prefix))
+        row = Row(**result.of(prefix + "stat_"))
         if row.bad:
             raise_bad_numbers(df, spec.column, row.bad, f"{spec.where} (regression label)")
         if not row.n:
@@ -247,6 +247,11 @@ _END = "end"
 _BUCKET_BITS = 16  # the split's boundary search: 2^16 buckets of the 64-bit row hash
 
 
+def _bucket(seed: int, key: str) -> Column:
+    """A row's split bucket: the top bits of its hash (their order is the hash's order)."""
+    return F.shiftright(F.xxhash64(F.lit(seed), F.col(key)), 64 - _BUCKET_BITS)
+
+
 def _split_bounds(df: DataFrame, fractions, seed: int, key: str, flag: str,
                   counted: Optional[Tuple[Dict[int, int], int]] = None):
     """Where the random split cuts the labelled rows ordered by (xxhash64(seed, key), key).
@@ -259,7 +264,7 @@ def _split_bounds(df: DataFrame, fractions, seed: int, key: str, flag: str,
     ordered on the driver.
     """
     h = F.xxhash64(F.lit(seed), F.col(key))
-    bucket = F.when(F.col(flag), F.shiftright(h, 64 - _BUCKET_BITS))
+    bucket = F.when(F.col(flag), _bucket(seed, key))
     if counted is None:
         counts = {r.b: int(r["count"]) for r in df.groupBy(bucket.alias("b")).count().collect()}
         unlabeled = counts.pop(None, 0)

@@ -161,11 +161,9 @@ class Report:
         return json.dumps(asdict(self), indent=2, sort_keys=True)
 
 
-def write_table(df, path: str):
-    """Write one keyed table as Parquet (the directory must not exist); return its schema (what
-    :func:`graphmill.spark.read_written` reads it back with)."""
+def write_table(df, path: str) -> None:
+    """Write one keyed table as Parquet (the directory must not exist)."""
     df.write.mode("errorifexists").parquet(path)
-    return df.schema
 
 
 def read_manifest(fs, root: str) -> Manifest:

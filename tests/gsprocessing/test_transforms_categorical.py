@@ -131,6 +131,17 @@ def test_multi_categorical_arrays(spark):
                                   "d": [[1.0, 0.0]]}
 
 
+def test_two_columns_make_one_vector(spark):
+    """A feature over two columns is the concatenation of their vectors (as indices: the second
+    column's positions come after the first's)."""
+    df = spark.createDataFrame([("a", "x", "p"), ("b", "y", None), ("c", None, "q")],
+                               "k string, u string, w string")
+    fitted = fit_features(df, [feature("f", ["u", "w"], "to_categorical")])
+    assert fitted[0].dim == 4
+    assert values(df, fitted) == {"a": [one_hot(4, 0, 2)], "b": [one_hot(4, 1)],
+                                  "c": [one_hot(4, 3)]}
+
+
 def test_a_state_larger_than_the_cap_reapplies(spark):
     """GraphStorm regression: a categorical state with more categories than the cap (here
     from a fit without cap) failed to re-apply; a state is used as it is, never capped again."""
