@@ -103,3 +103,12 @@ def _file_stats(footer, columns: Sequence[str]):
     if groups == 0:
         found = {c: ColumnStats(nulls=0, maybe_empty=False) for c in columns}
     return rows, found
+
+
+def written_rows(spark, fs, directory: str) -> int:
+    """Rows of a Parquet table this job has written: from its files' footers (no job), or, with
+    more files than :data:`MAX_FOOTER_FILES`, counted by Spark (which also reads footers)."""
+    stats = footer_stats(spark, fs.list_files(directory), [])
+    if stats is None:
+        return spark.read.parquet(directory).count()
+    return sum(f.rows for f in stats)

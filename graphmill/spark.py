@@ -203,9 +203,12 @@ def with_positions(df: DataFrame, order: FileOrder) -> DataFrame:
 
     Take it on the table as read (before any join or shuffle; filters and projections are fine):
     Parquet's ``_metadata`` columns only resolve against the file scan. A file not in the offsets
-    fails the job with an internal error rather than giving a wrong position.
+    fails the job with an internal error rather than giving a wrong position. (A table of one
+    file needs no file name: its rows are that file's.)
     """
     path, row = F.col(order.file), F.col(order.row)
+    if len(order.offsets) == 1:  # every row is from the one file: no file name to look at
+        return df.withColumn(IN_POS, row + F.lit(next(iter(order.offsets.values()))))
 
     def unknown(uri: Column) -> Column:
         return F.raise_error(F.concat(F.lit("internal: no input position for file "), uri)) \

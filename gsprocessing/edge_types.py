@@ -17,8 +17,9 @@ from typing import Dict, List, Tuple
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from graphmill.errors import InputError
-from graphmill.spark import IN_POS, observe, position_index, with_positions
+from graphmill.errors import GraphMillError, InputError
+from graphmill.parquet_footers import written_rows
+from graphmill.spark import IN_POS, position_index, with_positions
 from gsprocessing import output as out
 from gsprocessing.config.schema import EdgeSpec, FeatureSpec
 from gsprocessing.features import apply_features, feature_infos, missing_counts, output_names
@@ -40,8 +41,9 @@ def build_edge_type(run: Run, spec: EdgeSpec, table: InputTable) -> out.EdgeType
     Edges whose ids are missing are dropped first; the others keep their input position (see
     :func:`graphmill.spark.position_index`). Unless ``--dangling drop``, the join with the
     id maps can drop nothing (an unknown endpoint is an error), so it is left to the pass that
-    writes the table: fitting, numbering and labels read only the input columns they need, and
-    an unknown endpoint, counted while the table is written, raises then. With
+    writes the table: fitting, numbering and labels read only the input columns they need.
+    That join is an inner join; the written table's footers say whether it dropped an edge, and
+    only then does one job count the unknown endpoints (and raise). With
     ``--dangling drop``, the edges are joined first and the found ones written to the scratch
     space with only the columns later steps read; the steps read that copy, and when it has
     fewer rows than the input, one job counts the dangling ids.
@@ -52,9 +54,14 @@ def build_edge_type(run: Run, spec: EdgeSpec, table: InputTable) -> out.EdgeType
     src, dst = (F.col(quote(c)) for c in (spec.src_col, spec.dst_col))
     # Input positions are taken on the table as read: before the joins, which may shuffle.
     df = with_positions(table.df, table.order)
-    df = df.withColumn(spec.src_col, clean_ids(src, run.id_types[spec.src_type])) \
-        .withColumn(spec.dst_col, clean_ids(dst, run.id_types[spec.dst_type])) \
-        .where(src.isNotNull() & dst.isNotNull())
+    if table.complete_ids:  # the scan found no missing id: nothing to clean or drop, and steps
+        # that do not read the ids (fitting the features) do not read them either
+        df = df.withColumn(spec.src_col, src.cast(run.id_types[spec.src_type])) \
+            .withColumn(spec.dst_col, dst.cast(run.id_types[spec.dst_type]))
+    else:
+        df = df.withColumn(spec.src_col, clean_ids(src, run.id_types[spec.src_type])) \
+            .withColumn(spec.dst_col, clean_ids(dst, run.id_types[spec.dst_type])) \
+            .where(src.isNotNull() & dst.isNotNull())
     inputs = [c for f in spec.features for c in f.columns] + \
         [lab.column for lab in spec.labels if lab.column]
     ids = [spec.src_col, spec.dst_col]
@@ -92,14 +99,19 @@ def build_edge_type(run: Run, spec: EdgeSpec, table: InputTable) -> out.EdgeType
                          *[F.col(quote(c)) for c in carried])
     keyed, label_cols = attach_labels(run, keyed, fit, spec.labels, EID, ids, rep)
     if not join_first:
-        keyed, check = observe(_join_ids(run, spec, keyed), endpoint_metrics())
+        keyed = _join_ids(run, spec, keyed, "inner")
     outputs = [F.col(t).alias(n) for t, n in zip(tmp, output_names(fitted))]
+    path = out.edges_path(run.root, spec.name)
     out.write_table(keyed.select(F.col(SRC).alias("src"), F.col(DST).alias("dst"),
-                                 F.col(EID).alias("eid"), *outputs, *label_cols),
-                    out.edges_path(run.root, spec.name))
-    if not join_first:
-        counts = {k: int(v or 0) for k, v in check().items()}
-        _dangling(run, spec, table, _join_ids(run, spec, df), counts, rep)
+                                 F.col(EID).alias("eid"), *outputs, *label_cols), path)
+    if not join_first and written_rows(run.spark, run.fs, path) != count:
+        # An endpoint is not a node (the inner join dropped its edges): count which (one job)
+        # and raise. (The table is under the staged output, which is then not committed.)
+        joined = _join_ids(run, spec, df)
+        counts = joined.agg(*[e.alias(k) for k, e in endpoint_metrics().items()]).first()
+        _dangling(run, spec, table, joined, counts.asDict(), rep)
+        raise GraphMillError(f"internal: {path} has fewer rows than the {count} edges, but "
+                             "every endpoint was found")
     rep.rows_written = count
     label_dicts = [s.to_dict() for s in fit.labels]
     run.transforms["edges"][spec.name] = {"features": {f.spec.name: f.to_dict() for f in fitted},
@@ -109,10 +121,11 @@ def build_edge_type(run: Run, spec: EdgeSpec, table: InputTable) -> out.EdgeType
                             features=feature_infos(fitted), labels=label_dicts)
 
 
-def _join_ids(run: Run, spec: EdgeSpec, df: DataFrame) -> DataFrame:
-    """``df`` with the endpoints' nids in ``SRC`` and ``DST`` (null: not a node)."""
-    df = map_endpoint(df, spec.src_col, run.id_maps[spec.src_type], SRC)
-    return map_endpoint(df, spec.dst_col, run.id_maps[spec.dst_type], DST)
+def _join_ids(run: Run, spec: EdgeSpec, df: DataFrame, how: str = "left") -> DataFrame:
+    """``df`` with the endpoints' nids in ``SRC`` and ``DST`` (``how="left"``: null for an id
+    that is not a node; ``"inner"``: such edges dropped)."""
+    df = map_endpoint(df, spec.src_col, run.id_maps[spec.src_type], SRC, how)
+    return map_endpoint(df, spec.dst_col, run.id_maps[spec.dst_type], DST, how)
 
 
 def _hard_negatives(run: Run, spec: EdgeSpec, df: DataFrame,

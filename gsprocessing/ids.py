@@ -47,10 +47,12 @@ def ids_from_endpoints(columns: List[DataFrame],
     return dense_index(ids, ["orig"], "nid", scratch)
 
 
-def map_endpoint(edges: DataFrame, column: str, id_map: DataFrame, out: str) -> DataFrame:
-    """Left-join ``column`` with ``id_map`` (orig, nid) into ``out``; unknown ids give null."""
+def map_endpoint(edges: DataFrame, column: str, id_map: DataFrame, out: str,
+                 how: str = "left") -> DataFrame:
+    """Join ``column`` with ``id_map`` (orig, nid) into ``out``; unknown ids give null
+    (``how="left"``) or drop the row (``"inner"``)."""
     right = id_map.select(F.col("orig").alias(f"{out}_orig"), F.col("nid").alias(out))
-    return edges.join(right, F.col(quote(column)) == F.col(f"{out}_orig"), "left") \
+    return edges.join(right, F.col(quote(column)) == F.col(f"{out}_orig"), how) \
         .drop(f"{out}_orig")
 
 

@@ -231,7 +231,7 @@ class ToCategorical(Transform):
             idx = F.array().cast(ints)
         if state.missing_index is not None:
             idx = F.when(F.size(tokens) == 0, F.array(F.lit(state.missing_index))).otherwise(idx)
-        return df.withColumn(out, F.array_sort(F.array_distinct(idx)).cast(ints)).drop(name)
+        return df.withColumn(out, F.sort_array(F.array_distinct(idx)).cast(ints)).drop(name)
 
     def _apply_dense(self, df: DataFrame, column: str, state: CategoricalState,
                      out: str) -> DataFrame:

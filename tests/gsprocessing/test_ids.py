@@ -7,7 +7,7 @@ import pyarrow.parquet as pq
 import pytest
 from pyspark.sql import functions as F
 
-from graphmill.parquet_footers import footer_stats
+from graphmill.parquet_footers import footer_stats, written_rows
 from graphmill.spark import IN_POS, Scratch, dense_index, position_index, with_positions
 from gsprocessing.config.schema import TableSource
 from gsprocessing.ids import ids_from_endpoints
@@ -128,3 +128,18 @@ def test_parquet_scan_without_footer_statistics(spark, tmp_path):
     assert not table.complete_ids
     got = with_positions(table.df, table.order).select("v", IN_POS).collect()
     assert [r[IN_POS] for r in got] == [0, 1, 2, 3]
+
+
+def test_written_rows_from_footers_and_by_spark(spark, tmp_path, monkeypatch):
+    """The rows of a written table: from the footers, or counted by Spark past the file limit."""
+    import graphmill.parquet_footers as footers
+    from graphmill.hadoopfs import HadoopFS
+
+    path = str(tmp_path / "t")
+    spark.range(0, 1000, numPartitions=3).where("id % 7 != 0").write.parquet(path)
+    fs = HadoopFS(spark)
+    assert written_rows(spark, fs, path) == 857
+    monkeypatch.setattr(footers, "MAX_FOOTER_FILES", 1)
+    assert written_rows(spark, fs, path) == 857
+    spark.range(0).write.parquet(str(tmp_path / "empty"))
+    assert written_rows(spark, fs, str(tmp_path / "empty")) == 0
