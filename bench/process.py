@@ -8,11 +8,17 @@ bench/spark_floor.py reads the tables, numbers the ids, maps both endpoints with
 writes Parquet: the least any processing job on them could cost. Both are real commands (each
 pays Spark's start-up); wall time and peak resident memory of the whole process tree are printed
 with the ratio ours / floor (target: at most 1.3).
+
+With --repeat N the two run in turns (floor, ours, floor, ours, ...): the best time of each
+gives the ratio, and the median of the N ratios of neighbouring runs is printed beside it. On a
+shared 2-core machine single runs move by 10-20%; runs next to each other share the slow or
+fast spell.
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
 from pathlib import Path
 
@@ -38,11 +44,17 @@ def main() -> None:
                     str(ROOT / "configs/demo/marketplace.json"), "--input-prefix",
                     f"{work}/data", "--output", f"{work}/processed", "--add-reverse-edges",
                     "--overwrite"]
-        floor = min((measure(floor_cmd) for _ in range(args.repeat)), key=lambda r: r[0])
-        ours = min((measure(ours_cmd) for _ in range(args.repeat)), key=lambda r: r[0])
-        print(f"{int(scale * 1_000_000):>11,} edges  spark floor {floor[0]:7.1f} s "
-              f"{floor[1] / 2**30:5.2f} GiB   gsprocessing {ours[0]:7.1f} s "
-              f"{ours[1] / 2**30:5.2f} GiB   ours/floor {ours[0] / floor[0]:.2f}", flush=True)
+        pairs = [(measure(floor_cmd), measure(ours_cmd)) for _ in range(args.repeat)]
+        floor = min((f for f, _ in pairs), key=lambda r: r[0])
+        ours = min((o for _, o in pairs), key=lambda r: r[0])
+        line = (f"{int(scale * 1_000_000):>11,} edges  spark floor {floor[0]:7.1f} s "
+                f"{floor[1] / 2**30:5.2f} GiB   gsprocessing {ours[0]:7.1f} s "
+                f"{ours[1] / 2**30:5.2f} GiB   ours/floor {ours[0] / floor[0]:.2f}")
+        if args.repeat > 1:
+            ratios = [o[0] / f[0] for f, o in pairs]
+            line += (f" (median of {len(ratios)} neighbouring pairs "
+                     f"{statistics.median(ratios):.2f}: {' '.join(f'{r:.2f}' for r in ratios)})")
+        print(line, flush=True)
 
 
 if __name__ == "__main__":

@@ -194,6 +194,25 @@ def split_pattern(separator: str) -> str:
     return "\\Q" + separator + "\\E"
 
 
+def value_tokens(df: DataFrame, column: str, separator: Optional[str]) -> Column:
+    """array<string> of a row's values, spaces trimmed and empty ones dropped: the elements of
+    an array column, the parts between ``separator``s of a string, else the one value.
+
+    Strings are split with the spaces around each separator (and trimmed at the ends) and
+    need no per-value function: built-in expressions only, which Spark compiles (a lambda
+    makes it interpret the whole projection it is in).
+    """
+    col = F.col(quote(column))
+    empty = F.array().cast("array<string>")
+    if column_kind(df, column) == "array":
+        arr = F.transform(F.coalesce(col.cast("array<string>"), empty), lambda t: F.trim(t))
+    elif separator is not None:
+        arr = F.split(F.trim(col.cast("string")), " *" + split_pattern(separator) + " *")
+    else:
+        arr = F.array(F.trim(col.cast("string")))
+    return F.array_remove(F.array_compact(F.coalesce(arr, empty)), "")
+
+
 def check_choice(name: str, value: Any, choices: Sequence[Any]) -> None:
     if value not in choices:
         raise ValueError(f"{name} must be one of {list(choices)}, got {value!r}")

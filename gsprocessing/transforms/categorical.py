@@ -49,7 +49,7 @@ from pyspark.sql import types as T
 
 from graphmill.errors import InputError
 from gsprocessing.transforms.base import (
-    State, Transform, check_choice, check_separator, column_kind, quote, split_pattern,
+    State, Transform, check_choice, check_separator, column_kind, quote, value_tokens,
 )
 
 ORDERS = ("value", "frequency")
@@ -126,16 +126,7 @@ class ToCategorical(Transform):
 
     def _tokens(self, df: DataFrame, column: str) -> Column:
         """array<string> of the non-empty values of each row."""
-        kind = column_kind(df, column)
-        col = F.col(quote(column))
-        if kind == "array":
-            arr = col.cast("array<string>")
-        elif self.separator is not None:
-            arr = F.split(col.cast("string"), split_pattern(self.separator))
-        else:
-            arr = F.array(col.cast("string"))
-        arr = F.transform(F.coalesce(arr, F.array().cast("array<string>")), lambda t: F.trim(t))
-        return F.filter(arr, lambda t: t.isNotNull() & (t != ""))
+        return value_tokens(df, column, self.separator)
 
     def counted(self, df: DataFrame, column: str) -> Optional[Column]:
         return self._tokens(df, column) if self.mapping is None else None
@@ -224,7 +215,7 @@ class ToCategorical(Transform):
             table = _literal_map(lookup)
             found = F.transform(tokens, lambda t: F.try_element_at(table, t))
             idx = (F.transform(found, lambda i: F.coalesce(i, F.lit(other))) if other is not None
-                   else F.filter(found, lambda i: i.isNotNull()))
+                   else F.array_compact(found))
         elif other is not None:
             idx = F.transform(tokens, lambda t: F.lit(other))
         else:

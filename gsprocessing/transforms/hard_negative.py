@@ -19,7 +19,7 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from gsprocessing.transforms.base import State, Transform, column_kind, quote, split_pattern
+from gsprocessing.transforms.base import State, Transform, quote, value_tokens
 
 MAPPED = "__gm_hardneg"  # prefix of the mapped (array<long>) columns the pipeline adds
 
@@ -60,15 +60,7 @@ class EdgeDstHardNegative(Transform):
 
     def tokens(self, df: DataFrame, column: str) -> Column:
         """The column's ids as array<string> (trimmed, empties dropped)."""
-        col = F.col(quote(column))
-        if column_kind(df, column) == "array":
-            arr = col.cast("array<string>")
-        elif self.separator is not None:
-            arr = F.split(col.cast("string"), split_pattern(self.separator))
-        else:
-            arr = F.array(col.cast("string"))
-        arr = F.transform(F.coalesce(arr, F.array().cast("array<string>")), lambda t: F.trim(t))
-        return F.filter(arr, lambda t: t.isNotNull() & (t != ""))
+        return value_tokens(df, column, self.separator)
 
 
 def map_hard_negatives(df: DataFrame, transform: EdgeDstHardNegative, column: str,

@@ -162,3 +162,22 @@ def test_category_order_is_total(spark):
     df = spark.createDataFrame([("a", "01"), ("b", "1"), ("c", "2")], "k string, v string")
     assert fit_features(df, [feature("v", ["v"], "to_categorical")])[0].states[0].categories \
         == ["01", "1", "2"]
+
+
+@pytest.mark.parametrize("separator, text, want", [
+    ("|", " a | b ||  c\t|", ["a", "b", "c\t"]),   # spaces trimmed, tabs kept, empties dropped
+    (" ", "  x  y z ", ["x", "y", "z"]),
+    (", ", "a , b,c", ["a", "b,c"]),              # a multi-character separator, literally
+    (".*", "a.*b .* ", ["a", "b"]),                 # regex characters taken literally
+    (";", None, []), (";", "   ", []), (None, " solo ", ["solo"]), (None, "", []),
+])
+def test_value_tokens_of_strings(spark, separator, text, want):
+    from gsprocessing.transforms.base import value_tokens
+    df = spark.createDataFrame([(text,)], "s string")
+    assert df.select(value_tokens(df, "s", separator)).first()[0] == want
+
+
+def test_value_tokens_of_arrays(spark):
+    from gsprocessing.transforms.base import value_tokens
+    df = spark.createDataFrame([([" a", None, "", "b "],), (None,)], "s array<string>")
+    assert [r[0] for r in df.select(value_tokens(df, "s", "|")).collect()] == [["a", "b"], []]
