@@ -104,14 +104,15 @@ def build_edge_type(run: Run, spec: EdgeSpec, table: InputTable) -> out.EdgeType
     path = out.edges_path(run.root, spec.name)
     out.write_table(keyed.select(F.col(SRC).alias("src"), F.col(DST).alias("dst"),
                                  F.col(EID).alias("eid"), *outputs, *label_cols), path)
-    if not join_first and written_rows(run.spark, run.fs, path) != count:
+    written = count if join_first else written_rows(run.spark, run.fs, path)
+    if written != count:
         # An endpoint is not a node (the inner join dropped its edges): count which (one job)
         # and raise. (The table is under the staged output, which is then not committed.)
         joined = _join_ids(run, spec, df)
         counts = joined.agg(*[e.alias(k) for k, e in endpoint_metrics().items()]).first()
         _dangling(run, spec, table, joined, counts.asDict(), rep)
-        raise GraphMillError(f"internal: {path} has fewer rows than the {count} edges, but "
-                             "every endpoint was found")
+        raise GraphMillError(f"internal: {path} has {written} rows, not the {count} edges, "
+                             "though every endpoint is a node")
     rep.rows_written = count
     label_dicts = [s.to_dict() for s in fit.labels]
     run.transforms["edges"][spec.name] = {"features": {f.spec.name: f.to_dict() for f in fitted},
