@@ -54,14 +54,13 @@ def build_edge_type(run: Run, spec: EdgeSpec, table: InputTable) -> out.EdgeType
     src, dst = (F.col(quote(c)) for c in (spec.src_col, spec.dst_col))
     # Input positions are taken on the table as read: before the joins, which may shuffle.
     df = with_positions(table.df, table.order)
-    if table.complete_ids:  # the scan found no missing id: nothing to clean or drop, and steps
-        # that do not read the ids (fitting the features) do not read them either
-        df = df.withColumn(spec.src_col, src.cast(run.id_types[spec.src_type])) \
-            .withColumn(spec.dst_col, dst.cast(run.id_types[spec.dst_type]))
-    else:
-        df = df.withColumn(spec.src_col, clean_ids(src, run.id_types[spec.src_type])) \
-            .withColumn(spec.dst_col, clean_ids(dst, run.id_types[spec.dst_type])) \
-            .where(src.isNotNull() & dst.isNotNull())
+    # (When the scan found no missing id there is nothing to clean or drop, and steps that do
+    # not read the ids, such as fitting the features, do not read them either.)
+    complete = table.complete_ids
+    df = df.withColumn(spec.src_col, clean_ids(src, run.id_types[spec.src_type], complete)) \
+        .withColumn(spec.dst_col, clean_ids(dst, run.id_types[spec.dst_type], complete))
+    if not complete:
+        df = df.where(src.isNotNull() & dst.isNotNull())
     inputs = [c for f in spec.features for c in f.columns] + \
         [lab.column for lab in spec.labels if lab.column]
     ids = [spec.src_col, spec.dst_col]

@@ -29,10 +29,11 @@ def id_type(types: Sequence[T.DataType]) -> T.DataType:
     return T.StringType()
 
 
-def clean_ids(col: Column, dtype: T.DataType) -> Column:
-    """Cast ids to ``dtype``; empty strings count as missing (as CSV readers already do)."""
+def clean_ids(col: Column, dtype: T.DataType, complete: bool = False) -> Column:
+    """Cast ids to ``dtype``; empty strings count as missing (as CSV readers already do).
+    ``complete``: the column is known to have no missing or empty id (the cast alone)."""
     cast = col.cast(dtype)
-    if isinstance(dtype, T.StringType):
+    if isinstance(dtype, T.StringType) and not complete:
         return F.when(cast == "", F.lit(None)).otherwise(cast)
     return cast
 

@@ -254,3 +254,28 @@ def test_homogeneous_graph(spark, tmp_path):
                                             add_reverse_edges=True))
     assert {k: v.count for k, v in m.node_types.items()} == {"_N": 3}
     assert set(m.edge_types) == {"_N___E___N", "_N___E-rev___N"}
+
+
+def test_session_settings_set_unless_the_user_has(spark, tmp_path):
+    """gm-process hashes categorical lookups (SESSION_DEFAULTS) but keeps a user's own value."""
+    from gsprocessing.pipeline import SESSION_DEFAULTS
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "n.csv").write_text("id,c\n1,a\n2,b\n")
+    (data / "e.csv").write_text("s,d\n1,2\n")
+    spec = parse_graph_config(json.dumps({
+        "nodes": [{"node_type": "n", "format": {"name": "csv"}, "files": "n.csv",
+                   "node_id_col": "id", "features": [{"feature_col": "c",
+                                                      "transform": {"name": "to_categorical"}}]}],
+        "edges": [{"relation": ["n", "e", "n"], "format": {"name": "csv"}, "files": "e.csv",
+                   "source_id_col": "s", "dest_id_col": "d"}]}), "g.json")
+    (key, value), = SESSION_DEFAULTS.items()
+    try:
+        spark.conf.unset(key)
+        process(spark, spec, ProcessOptions(input_prefix=str(data), output=str(tmp_path / "a")))
+        assert spark.conf.get(key) == value
+        spark.conf.set(key, "7")
+        process(spark, spec, ProcessOptions(input_prefix=str(data), output=str(tmp_path / "b")))
+        assert spark.conf.get(key) == "7"
+    finally:
+        spark.conf.unset(key)
