@@ -181,7 +181,8 @@ class FileOrder:
     Parquet: ``_metadata.file_path`` and ``_metadata.row_index``, with the rows of the files
     before (from the footers; :mod:`graphmill.parquet_footers`). A CSV file is read by one task
     (multiLine CSV is not split): ``IN_FILE`` and ``IN_ROW`` (``monotonically_increasing_id``)
-    saved while it was read, with the rows before minus the file's first counter.
+    saved while it was read, with the rows before minus the file's first counter (a table of
+    one file saves no ``IN_FILE``: :func:`with_positions` needs no name for it).
     """
 
     file: str

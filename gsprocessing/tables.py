@@ -179,18 +179,23 @@ def _scan_csv(table: InputTable, columns: Sequence[str], used: Sequence[str], ag
     """:func:`scan` of CSV: parsed once into ``scratch`` with the counts observed on the way."""
     spark = table.df.sparkSession
     uris = file_uris(spark, table.files)
-    df = table.df.withColumn(IN_FILE, F.col("_metadata.file_path")) \
-        .withColumn(IN_ROW, F.monotonically_increasing_id())
+    # One file: every row is its, and no row needs the file's name (with_positions uses the
+    # counter alone), so none is copied or compared (1.2 s of task time on 500K rows).
+    one = len(uris) == 1
+    df = table.df if one else table.df.withColumn(IN_FILE, F.col("_metadata.file_path"))
+    df = df.withColumn(IN_ROW, F.monotonically_increasing_id())
     metrics = {"n": F.count(F.lit(1)), "__gm_bad": F.count(F.col(BAD_ROW)), **aggs}
     per_file = len(uris) <= MAX_OBSERVED_FILES  # per-file figures observed, else one small job
-    if per_file:
+    if one:
+        metrics.update({"__gm_lo0": F.min(IN_ROW), "__gm_hi0": F.max(IN_ROW)})
+    elif per_file:
         for k, uri in enumerate(uris):
             mine = F.col(IN_FILE) == uri
             metrics.update({f"__gm_n{k}": F.count_if(mine),
                             f"__gm_lo{k}": F.min(F.when(mine, F.col(IN_ROW))),
                             f"__gm_hi{k}": F.max(F.when(mine, F.col(IN_ROW)))})
     df, observed = observe(df, metrics)
-    kept = df.select(*[quote(c) for c in used], IN_FILE, IN_ROW)
+    kept = df.select(*[quote(c) for c in used], *([] if one else [IN_FILE]), IN_ROW)
     if scratch is None:
         copy = kept.localCheckpoint(eager=True)
     else:
@@ -198,7 +203,9 @@ def _scan_csv(table: InputTable, columns: Sequence[str], used: Sequence[str], ag
     values = observed()
     if values["__gm_bad"]:
         _raise_ragged(table, columns, int(values["__gm_bad"]))
-    if per_file:
+    if one:
+        files = [(uris[0], values["n"], values["__gm_lo0"], values["__gm_hi0"])]
+    elif per_file:
         files = [(u, values[f"__gm_n{k}"], values[f"__gm_lo{k}"], values[f"__gm_hi{k}"])
                  for k, u in enumerate(uris)]
     else:
