@@ -97,15 +97,19 @@ class _Numeric(Transform):
     def dim(self, state: State) -> int:
         return 1
 
-    def _scale(self, x, state: NumericState):
-        """The normalization, of a column expression or of a Python float alike."""
+    def _scale(self, x, state: NumericState, present: bool = False):
+        """The normalization, of a column expression or of a Python float alike (``present``:
+        the column is never null, so a missing value needs no guard)."""
         return x
 
     def scaled(self, x: Column, state: NumericState) -> Column:
         """Scaled and filled value of the double column ``x``."""
-        # Missing values are filled after scaling, with the scaled fill value.
-        fill = math.nan if state.fill is None else self._scale(float(state.fill), state)
-        return F.coalesce(self._scale(x, state), F.lit(fill).cast("double"))
+        if state.fill is None:  # missing values stay missing (NaN)
+            return F.coalesce(self._scale(x, state), F.lit(math.nan).cast("double"))
+        # Filled first, then scaled: the same IEEE operations as scaling the fill value, and
+        # ``x`` appears once in the row's code (Spark does not share an expression that sits
+        # inside a condition, and ``x`` holds the NaN/infinity test of as_double).
+        return self._scale(F.coalesce(x, F.lit(float(state.fill))), state, present=True)
 
     def expression(self, df: DataFrame, column: str, state: NumericState) -> Column:
         return F.array(self.scaled(as_double(df, column), state))
@@ -143,14 +147,14 @@ class MaxMinNorm(_Numeric):
             high = min(high, self.max_bound)
         state.low, state.high = float(low), float(high)
 
-    def _scale(self, x, state: NumericState):
+    def _scale(self, x, state: NumericState, present: bool = False):
         span = state.high - state.low
         if isinstance(x, float):
             clipped = min(max(x, state.low), state.high)
             return (clipped - state.low) / span if span > 0 else 0.0
-        # least/greatest skip nulls: keep a missing value missing (it is filled afterwards).
-        clipped = F.when(x.isNotNull(), F.least(F.greatest(x, F.lit(state.low)),
-                                                F.lit(state.high)))
+        clipped = F.least(F.greatest(x, F.lit(state.low)), F.lit(state.high))
+        if not present:  # least/greatest skip nulls: keep a missing value missing
+            clipped = F.when(x.isNotNull(), clipped)
         return (clipped - F.lit(state.low)) / F.lit(span) if span > 0 else x * F.lit(0.0)
 
 
@@ -165,7 +169,7 @@ class Standard(_Numeric):
             total += state.missing * state.fill
         state.total = float(total)
 
-    def _scale(self, x, state: NumericState):
+    def _scale(self, x, state: NumericState, present: bool = False):
         if isinstance(x, float):
             return x / state.total if state.total != 0 else 0.0
         return x / F.lit(state.total) if state.total != 0 else x * F.lit(0.0)
