@@ -240,16 +240,23 @@ def test_ragged_csv_row_is_an_error_naming_the_file(spark, tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+def _one_type_graph(data, ntype, etype, nodes_csv, edges_csv, feature):
+    """A GConstruct config of one node type with one feature and one edge type on it, and its
+    two CSV files (n.csv: column ``id``; e.csv: ``s``, ``d``) written under ``data``."""
+    data.mkdir()
+    (data / "n.csv").write_text(nodes_csv)
+    (data / "e.csv").write_text(edges_csv)
+    return parse_graph_config(json.dumps({
+        "nodes": [{"node_type": ntype, "format": {"name": "csv"}, "files": "n.csv",
+                   "node_id_col": "id", "features": [feature]}],
+        "edges": [{"relation": [ntype, etype, ntype], "format": {"name": "csv"},
+                   "files": "e.csv", "source_id_col": "s", "dest_id_col": "d"}]}), "g.json")
+
+
 def test_homogeneous_graph(spark, tmp_path):
     data = tmp_path / "data"
-    data.mkdir()
-    (data / "n.csv").write_text("id,x\n1,0.5\n2,1.5\n3,2.5\n")
-    (data / "e.csv").write_text("s,d\n1,2\n2,3\n")
-    spec = parse_graph_config(json.dumps({
-        "nodes": [{"node_type": "_N", "format": {"name": "csv"}, "files": "n.csv",
-                   "node_id_col": "id", "features": [{"feature_col": "x"}]}],
-        "edges": [{"relation": ["_N", "_E", "_N"], "format": {"name": "csv"}, "files": "e.csv",
-                   "source_id_col": "s", "dest_id_col": "d"}]}), "g.json")
+    spec = _one_type_graph(data, "_N", "_E", "id,x\n1,0.5\n2,1.5\n3,2.5\n", "s,d\n1,2\n2,3\n",
+                           {"feature_col": "x"})
     m = process(spark, spec, ProcessOptions(input_prefix=str(data), output=str(tmp_path / "o"),
                                             add_reverse_edges=True))
     assert {k: v.count for k, v in m.node_types.items()} == {"_N": 3}
@@ -260,15 +267,8 @@ def test_session_settings_set_unless_the_user_has(spark, tmp_path):
     """gm-process hashes categorical lookups (SESSION_DEFAULTS) but keeps a user's own value."""
     from gsprocessing.pipeline import SESSION_DEFAULTS
     data = tmp_path / "data"
-    data.mkdir()
-    (data / "n.csv").write_text("id,c\n1,a\n2,b\n")
-    (data / "e.csv").write_text("s,d\n1,2\n")
-    spec = parse_graph_config(json.dumps({
-        "nodes": [{"node_type": "n", "format": {"name": "csv"}, "files": "n.csv",
-                   "node_id_col": "id", "features": [{"feature_col": "c",
-                                                      "transform": {"name": "to_categorical"}}]}],
-        "edges": [{"relation": ["n", "e", "n"], "format": {"name": "csv"}, "files": "e.csv",
-                   "source_id_col": "s", "dest_id_col": "d"}]}), "g.json")
+    spec = _one_type_graph(data, "n", "e", "id,c\n1,a\n2,b\n", "s,d\n1,2\n",
+                           {"feature_col": "c", "transform": {"name": "to_categorical"}})
     (key, value), = SESSION_DEFAULTS.items()
     try:
         spark.conf.unset(key)
