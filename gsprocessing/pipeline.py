@@ -34,7 +34,9 @@ from gsprocessing.ids import id_type
 from gsprocessing.node_types import finish_node_type, number_node_type
 from gsprocessing.scheduler import TaskGroup, after, run_all
 from gsprocessing.steps import DANGLING_POLICIES, DUPLICATE_POLICIES, ProcessOptions, Run
-from gsprocessing.tables import InputTable, check_columns, columns_of, find_files, read_table, scan
+from gsprocessing.tables import (
+    InputTable, check_columns, columns_of, find_files, number_columns, read_table, scan,
+)
 from gsprocessing.transforms.base import quote
 
 log = logging.getLogger(__name__)
@@ -108,30 +110,32 @@ def load_tables(spark: SparkSession, fs: HadoopFS, spec: GraphSpec, prefix: str,
     CSV tables are parsed once, into ``scratch`` (see :func:`gsprocessing.tables.scan`)."""
     problems = Problems(f"input under {prefix}")
     tables: Dict[str, InputTable] = {}
-    blocks: List[Tuple[object, Dict[str, str], Tuple[str, ...]]] = []  # + edge id columns
+    # (block, needed columns, numeric columns, edge id columns)
+    blocks: List[Tuple[object, Dict[str, str], Dict[str, str], Tuple[str, ...]]] = []
     for n in spec.nodes:
         extra = {n.id_col: "node id"}
         extra.update({lab.column: "label" for lab in n.labels if lab.column})
-        blocks.append((n, columns_of(n.features, extra), ()))
+        blocks.append((n, columns_of(n.features, extra), number_columns(n.features, extra), ()))
     for e in spec.edges:
         extra = {e.src_col: "source id", e.dst_col: "destination id"}
         extra.update({lab.column: "label" for lab in e.labels if lab.column})
         if e.relation_col:
             extra[e.relation_col] = "relation"
-        blocks.append((e, columns_of(e.features, extra), (e.src_col, e.dst_col)))
-    found = [(block, needed, ids, find_files(fs, prefix, block.source, block.where, problems))
-             for block, needed, ids in blocks]
-    found = [f for f in found if f[3]]   # (a block without files is a problem already)
+        blocks.append((e, columns_of(e.features, extra), number_columns(e.features, extra),
+                       (e.src_col, e.dst_col)))
+    found = [(*block, find_files(fs, prefix, block[0].source, block[0].where, problems))
+             for block in blocks]
+    found = [f for f in found if f[4]]   # (a block without files is a problem already)
     # Reading a CSV header is a Spark job, and so is each scan: tables are independent.
     read = run_all(spark, parallel, [(f"read {block.where}", functools.partial(
-        read_table, spark, block.source, files, block.where)) for block, _, _, files in found])
-    for (block, needed, _, _), table in zip(found, read):
+        read_table, spark, block.source, files, block.where)) for block, *_, files in found])
+    for (block, needed, *_), table in zip(found, read):
         check_columns(table, needed, problems)
         tables[block.where] = table
     problems.raise_if_any()
     run_all(spark, parallel, [(f"scan {block.where}", functools.partial(
-        scan, tables[block.where], list(needed), ids, scratch))
-        for block, needed, ids, _ in found])
+        scan, tables[block.where], list(needed), ids, scratch, numbers))
+        for block, needed, numbers, ids, _ in found])
     return tables
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import operator
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Mapping, Optional, Sequence
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -23,7 +23,8 @@ from graphmill.hadoopfs import HadoopFS, file_uris
 from graphmill.parquet_footers import footer_stats
 from graphmill.spark import IN_FILE, IN_ROW, FileOrder, Scratch, observe
 from gsprocessing.config.schema import TableSource
-from gsprocessing.transforms.base import quote
+from gsprocessing.transforms import TRANSFORMS
+from gsprocessing.transforms.base import not_a_number, parse_number, quote, raise_bad_numbers
 
 BAD_ROW = "__gm_bad_row"  # Spark's corrupt-record column: the raw text of a ragged CSV row
 MAX_NULL_COLUMNS = 100    # wider tables get missing-value counts for the columns used only
@@ -109,7 +110,7 @@ def read_table(spark: SparkSession, source: TableSource, files: List[str],
 
 
 def scan(table: InputTable, used: Sequence[str], ids: Sequence[str] = (),
-         scratch: Optional[Scratch] = None) -> None:
+         scratch: Optional[Scratch] = None, numbers: Optional[Mapping[str, str]] = None) -> None:
     """Rows per file, missing values per column, ragged CSV rows, each row's input position
     (``table.order``) and whether the ``ids`` columns are never missing (neither null nor empty:
     ``table.complete_ids``).
@@ -117,10 +118,14 @@ def scan(table: InputTable, used: Sequence[str], ids: Sequence[str] = (),
     Parquet files whose footers have the statistics (:mod:`graphmill.parquet_footers`) need no
     job; other Parquet tables one aggregate job. A CSV table is parsed once, into ``scratch``
     (only the ``used`` columns, with where each row was read), and counted on the way:
-    ``table.df`` then reads that copy, and nothing parses the CSV again.
+    ``table.df`` then reads that copy, and nothing parses the CSV again. Its columns that are
+    read only as numbers (``numbers``: column → where the feature that reads it is, see
+    :func:`number_columns`) are copied parsed, as doubles (null: missing), and a value that is
+    not a number is reported here (the missing-value counts are of the text).
 
     Raises:
-        InputError: a CSV row has more or fewer fields than the header.
+        InputError: a CSV row has more or fewer fields than the header, or a value of a
+            ``numbers`` column is not a number.
     """
     df = table.df
     columns = [c for c in df.columns if c != BAD_ROW]
@@ -134,7 +139,8 @@ def scan(table: InputTable, used: Sequence[str], ids: Sequence[str] = (),
         if not _from_footers(table, columns, ids):
             _scan_parquet(table, columns, aggs)
     else:
-        _scan_csv(table, columns, [c for c in df.columns if c in set(used)], aggs, scratch)
+        _scan_csv(table, columns, [c for c in df.columns if c in set(used)], aggs, scratch,
+                  dict(numbers or {}))
 
 
 def _counted(table: InputTable, columns: Sequence[str], values: Dict, rows: int) -> None:
@@ -175,7 +181,7 @@ def _scan_parquet(table: InputTable, columns: Sequence[str], aggs: Dict) -> None
 
 
 def _scan_csv(table: InputTable, columns: Sequence[str], used: Sequence[str], aggs: Dict,
-              scratch: Optional[Scratch]) -> None:
+              scratch: Optional[Scratch], numbers: Dict[str, str]) -> None:
     """:func:`scan` of CSV: parsed once into ``scratch`` with the counts observed on the way."""
     spark = table.df.sparkSession
     uris = file_uris(spark, table.files)
@@ -185,6 +191,11 @@ def _scan_csv(table: InputTable, columns: Sequence[str], used: Sequence[str], ag
     df = table.df if one else table.df.withColumn(IN_FILE, F.col("_metadata.file_path"))
     df = df.withColumn(IN_ROW, F.monotonically_increasing_id())
     metrics = {"n": F.count(F.lit(1)), "__gm_bad": F.count(F.col(BAD_ROW)), **aggs}
+    # Numeric columns parsed once, beside the text (which the missing-value counts are of).
+    parsed = {c: f"__gm_num{i}" for i, c in enumerate(c for c in used if c in numbers)}
+    for i, (column, tmp) in enumerate(parsed.items()):
+        df = df.withColumn(tmp, parse_number(F.col(quote(column))))
+        metrics[f"__gm_nan{i}"] = F.count_if(not_a_number(F.col(quote(column)), F.col(tmp)))
     per_file = len(uris) <= MAX_OBSERVED_FILES  # per-file figures observed, else one small job
     if one:
         metrics.update({"__gm_lo0": F.min(IN_ROW), "__gm_hi0": F.max(IN_ROW)})
@@ -195,7 +206,8 @@ def _scan_csv(table: InputTable, columns: Sequence[str], used: Sequence[str], ag
                             f"__gm_lo{k}": F.min(F.when(mine, F.col(IN_ROW))),
                             f"__gm_hi{k}": F.max(F.when(mine, F.col(IN_ROW)))})
     df, observed = observe(df, metrics)
-    kept = df.select(*[quote(c) for c in used], *([] if one else [IN_FILE]), IN_ROW)
+    kept = df.select(*[F.col(parsed[c]).alias(c) if c in parsed else F.col(quote(c))
+                       for c in used], *([] if one else [IN_FILE]), IN_ROW)
     if scratch is None:
         copy = kept.localCheckpoint(eager=True)
     else:
@@ -203,6 +215,9 @@ def _scan_csv(table: InputTable, columns: Sequence[str], used: Sequence[str], ag
     values = observed()
     if values["__gm_bad"]:
         _raise_ragged(table, columns, int(values["__gm_bad"]))
+    for i, column in enumerate(parsed):
+        if values[f"__gm_nan{i}"]:
+            raise_bad_numbers(table.df, column, int(values[f"__gm_nan{i}"]), numbers[column])
     if one:
         files = [(uris[0], values["n"], values["__gm_lo0"], values["__gm_hi0"])]
     elif per_file:
@@ -259,3 +274,19 @@ def columns_of(spec_features: Sequence, extra: Dict[str, str]) -> Dict[str, str]
         for c in f.columns:
             needed.setdefault(c, f"input of feature '{f.name}'")
     return needed
+
+
+def number_columns(spec_features: Sequence, extra: Dict[str, str]) -> Dict[str, str]:
+    """The columns of a block that only transforms reading numbers read (``numeric_input``):
+    column → where the first feature reading it is. A column that is also an id, a label
+    (``extra``) or the input of another transform is not one."""
+    numbers: Dict[str, str] = {}
+    other = set(extra)
+    for f in spec_features:
+        reads_numbers = getattr(TRANSFORMS.get(f.transform), "numeric_input", False)
+        for c in f.columns:
+            if reads_numbers:
+                numbers.setdefault(c, f.where)
+            else:
+                other.add(c)
+    return {c: where for c, where in numbers.items() if c not in other}

@@ -46,6 +46,10 @@ class Transform(ABC):
 
     name: ClassVar[str]
     state_cls: ClassVar[type] = State
+    # True: reads its input column as one number per row, only through :func:`as_double` (and
+    # :func:`bad_number_count`), so a CSV column that only such transforms read is parsed once,
+    # when the table is copied (:func:`gsprocessing.tables.scan`), and reaches it as a double.
+    numeric_input: ClassVar[bool] = False
 
     def params(self) -> Dict[str, Any]:
         """The constructor arguments, for transforms.json and the manifest."""
@@ -109,8 +113,18 @@ def as_double(df: DataFrame, column: str) -> Column:
 def _parsed(df: DataFrame, column: str) -> Column:
     col = F.col(quote(column))
     if column_kind(df, column) == "string":
-        return F.trim(col).try_cast("double")
+        return parse_number(col)
     return col.cast("double")
+
+
+def parse_number(text: Column) -> Column:
+    """A string column as double: spaces trimmed; null where it is not a number (or missing)."""
+    return F.trim(text).try_cast("double")
+
+
+def not_a_number(text: Column, parsed: Column) -> Column:
+    """Per row: the string ``text`` is present but ``parsed`` (its :func:`parse_number`) is null."""
+    return text.isNotNull() & (F.trim(text) != "") & parsed.isNull()
 
 
 def finite(x: Column) -> Column:
@@ -176,16 +190,14 @@ def bad_number_count(df: DataFrame, column: str) -> Column:
     """Aggregate: rows whose value is present but is not a number (only strings can have them)."""
     if column_kind(df, column) != "string":
         return F.sum(F.lit(0))
-    col = F.col(quote(column))
-    bad = col.isNotNull() & (F.trim(col) != "") & _parsed(df, column).isNull()
+    bad = not_a_number(F.col(quote(column)), _parsed(df, column))
     return F.sum(F.when(bad, 1).otherwise(0))
 
 
 def raise_bad_numbers(df: DataFrame, column: str, count: int, where: str) -> None:
     """Raise an error that names the column and shows a few of the values that are not numbers."""
     col = F.col(quote(column))
-    examples = [r[0] for r in df.where(col.isNotNull() & (F.trim(col) != "")
-                                       & _parsed(df, column).isNull())
+    examples = [r[0] for r in df.where(not_a_number(col, _parsed(df, column)))
                 .select(col).limit(5).collect()]
     raise InputError(f"{where}: column '{column}' has {count} value(s) that are not numbers, "
                      f"e.g. {examples}; fix the data or use a categorical transform")

@@ -44,6 +44,7 @@ class BucketNumerical(Transform):
 
     name = "bucket_numerical"
     state_cls = BucketState
+    numeric_input = True
 
     # ``range`` is the config key GraphStorm uses, so it is the parameter name here too.
     def __init__(self, range: Sequence[float], bucket_cnt: int,  # noqa: A002

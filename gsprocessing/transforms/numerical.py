@@ -63,6 +63,7 @@ class _Numeric(Transform):
     """Impute, then scale with constants learned from aggregates; subclasses define the scale."""
 
     state_cls = NumericState
+    numeric_input = True
 
     def __init__(self, imputer: str = "mean") -> None:
         self._imputer = Imputer(imputer)
@@ -192,6 +193,7 @@ class Numerical(Transform):
 
     name = "numerical"
     state_cls = NumericalState
+    numeric_input = True
 
     def __init__(self, imputer: str = "none", normalizer: str = "none",
                  epsilon: Optional[float] = None, uniquify: bool = False,

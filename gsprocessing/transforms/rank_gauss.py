@@ -79,6 +79,7 @@ class RankGauss(Transform):
 
     name = "rank_gauss"
     state_cls = RankGaussState
+    numeric_input = True
 
     def __init__(self, epsilon: Optional[float] = 1e-6, uniquify: bool = False,
                  imputer: str = "mean", max_knots: int = 100000) -> None:

@@ -130,6 +130,20 @@ def test_parquet_scan_without_footer_statistics(spark, tmp_path):
     assert [r[IN_POS] for r in got] == [0, 1, 2, 3]
 
 
+def test_csv_scan_copies_number_columns_parsed(spark, tmp_path):
+    """``numbers`` columns are copied as doubles (the missing-value counts are of the text);
+    the others stay text."""
+    (tmp_path / "t.csv").write_text("a,b\n 1.5 ,x\n,y\n2e3,\n")
+    files = [f"file:{tmp_path}/t.csv"]
+    table = read_table(spark, TableSource(files=tuple(files), format="csv"), files, "t")
+    scan(table, ["a", "b"], (), Scratch(spark, f"{tmp_path}/scratch"), {"a": "t.features[0]"})
+    assert table.df.schema["a"].dataType.simpleString() == "double"
+    assert table.df.schema["b"].dataType.simpleString() == "string"
+    assert [tuple(r) for r in table.df.select("a", "b").collect()] == [
+        (1.5, "x"), (None, "y"), (2000.0, None)]
+    assert table.nulls == {"a": 1, "b": 1}
+
+
 def test_written_rows_from_footers_and_by_spark(spark, tmp_path, monkeypatch):
     """The rows of a written table: from the footers, or counted by Spark past the file limit."""
     import graphmill.parquet_footers as footers

@@ -241,14 +241,16 @@ def test_ragged_csv_row_is_an_error_naming_the_file(spark, tmp_path):
 
 
 def _one_type_graph(data, ntype, etype, nodes_csv, edges_csv, feature):
-    """A GConstruct config of one node type with one feature and one edge type on it, and its
-    two CSV files (n.csv: column ``id``; e.csv: ``s``, ``d``) written under ``data``."""
+    """A GConstruct config of one node type with one feature (or a list of them) and one edge
+    type on it, and its two CSV files (n.csv: column ``id``; e.csv: ``s``, ``d``) written under
+    ``data``."""
     data.mkdir()
     (data / "n.csv").write_text(nodes_csv)
     (data / "e.csv").write_text(edges_csv)
+    features = feature if isinstance(feature, list) else [feature]
     return parse_graph_config(json.dumps({
         "nodes": [{"node_type": ntype, "format": {"name": "csv"}, "files": "n.csv",
-                   "node_id_col": "id", "features": [feature]}],
+                   "node_id_col": "id", "features": features}],
         "edges": [{"relation": [ntype, etype, ntype], "format": {"name": "csv"},
                    "files": "e.csv", "source_id_col": "s", "dest_id_col": "d"}]}), "g.json")
 
@@ -279,3 +281,27 @@ def test_session_settings_set_unless_the_user_has(spark, tmp_path):
         assert spark.conf.get(key) == "7"
     finally:
         spark.conf.unset(key)
+
+
+def test_csv_numbers_parsed_once_shared_columns_keep_their_text(spark, tmp_path):
+    """A CSV column that only numeric transforms read is copied as numbers (parsed once); one
+    that a categorical transform also reads keeps its text for it (" 007 " is the category
+    "007", not 7.0). A value that is not a number is an error naming the feature, when
+    re-applying too (GraphStorm would fill it as missing)."""
+    data = tmp_path / "data"
+    spec = _one_type_graph(data, "n", "e", "id,x,y\n1, 007 ,2\n2,1e1,\n3,,4\n", "s,d\n1,2\n", [
+        {"feature_col": "x", "feature_name": "xn", "transform": {"name": "max_min_norm"}},
+        {"feature_col": "x", "feature_name": "xc", "transform": {"name": "to_categorical"}},
+        {"feature_col": "y", "transform": {"name": "max_min_norm"}}])
+    out = tmp_path / "o"
+    process(spark, spec, ProcessOptions(input_prefix=str(data), output=str(out)))
+    rows = rows_of(out, "nodes/n")
+    assert [rows[i]["xn"] for i in range(3)] == [[0.0], [1.0], [0.5]]  # 7, 10, the mean 8.5
+    assert [rows[i]["y"] for i in range(3)] == [[0.0], [0.5], [1.0]]   # 2, the mean 3, 4
+    states = json.loads((out / "transforms.json").read_text())["nodes"]["n"]["features"]
+    assert sorted(states["xc"]["states"][0]["categories"]) == ["007", "1e1"]
+    (data / "n.csv").write_text("id,x,y\n1,7,2\n2,8,two\n")
+    with pytest.raises(InputError, match=r"nodes\[0\]\.features\[2\]: column 'y' has 1 value"
+                                         r"\(s\) that are not numbers, e.g. \['two'\]"):
+        process(spark, spec, ProcessOptions(input_prefix=str(data), output=str(tmp_path / "r"),
+                                            transforms_from=str(out / "transforms.json")))
