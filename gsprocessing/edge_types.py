@@ -85,7 +85,7 @@ def build_edge_type(run: Run, spec: EdgeSpec, table: InputTable) -> out.EdgeType
         _dangling(run, spec, table, joined, counts.asDict(), rep)
     df, feature_specs = _hard_negatives(run, spec, df, rep)
     keyed, count = position_index(df, EID, table.file_rows, found, run.scratch)
-    fit = fit_table(run, "edges", spec.name, keyed, feature_specs, spec.labels, EID)
+    fit = fit_table(run, "edges", spec.name, keyed, feature_specs, spec.labels, EID, count)
     fitted = fit.features
     rep.missing_values = missing_counts(fitted)
     rep.categories_capped = capped(fitted)

@@ -82,9 +82,11 @@ def _tokens(column: str, separator: str) -> Column:
 
 
 def plan_label(df: DataFrame, spec: LabelSpec, state: Optional[LabelState], fit: FitPass,
-               prefix: str, seed: Optional[int] = None, key: Optional[str] = None) -> None:
+               prefix: str, seed: Optional[int] = None, key: Optional[str] = None,
+               rows: int = 0) -> None:
     """Add to ``fit`` what the label learns from (unless ``state`` is given: saved) and, with
-    ``key``, what its random split counts (see :func:`_split_bounds`)."""
+    ``key``, what its random split counts (see :func:`_split_bounds`; ``rows``: the table's
+    rows, which set how fine its hash buckets are, :func:`split_bits`)."""
     if state is None and spec.task == "regression":
         x = as_double(df, spec.column)
         fit.add_aggregates(prefix + "stat_", {
@@ -95,9 +97,11 @@ def plan_label(df: DataFrame, spec: LabelSpec, state: Optional[LabelState], fit:
                         if spec.separator else F.array(_as_text(spec.column)))
     if key is not None and spec.custom_split is None:
         has = _presence(spec, state)
+        bits = split_bits(rows)
         fit.add_counted(prefix + "buckets",
-                        F.when(has, F.array(_bucket(seed, key).cast("string"))))
-        fit.add_aggregates(prefix + "split_", {"unlabeled": F.sum(F.when(has, 0).otherwise(1))})
+                        F.when(has, F.array(_bucket(seed, key, bits).cast("string"))))
+        fit.add_aggregates(prefix + "split_", {"unlabeled": F.sum(F.when(has, 0).otherwise(1)),
+                                               "bits": F.lit(bits)})
 
 
 def finish_label(df: DataFrame, spec: LabelSpec, state: Optional[LabelState],
@@ -138,13 +142,15 @@ def finish_label(df: DataFrame, spec: LabelSpec, state: Optional[LabelState],
     return state
 
 
-def split_counts(result: FitResult, prefix: str) -> Optional[Tuple[Dict[int, int], int]]:
-    """Rows per hash bucket and unlabelled rows, as counted by the pass (None: not counted)."""
+def split_counts(result: FitResult, prefix: str) -> Optional[Tuple[Dict[int, int], int, int]]:
+    """Rows per hash bucket, unlabelled rows and the buckets' bits, as counted by the pass
+    (None: not counted)."""
     buckets = result.counts(prefix + "buckets")
     if buckets is None:
         return None
-    return {int(b): n for b, n in buckets.items()}, int(result.of(prefix + "split_")
-                                                         ["unlabeled"] or 0)
+    split = result.of(prefix + "split_")
+    return ({int(b): n for b, n in buckets.items()}, int(split["unlabeled"] or 0),
+            int(split["bits"]))
 
 
 def _presence(spec: LabelSpec, state: Optional[LabelState]) -> Column:
@@ -199,7 +205,8 @@ def present(state: LabelState, out: str) -> Column:
 
 
 def apply_label(df: DataFrame, state: LabelState, spec: LabelSpec, seed: int, key: str,
-                out: str, counted: Optional[Tuple[Dict[int, int], int]] = None) -> DataFrame:
+                out: str, counted: Optional[Tuple[Dict[int, int], int, int]] = None
+                ) -> DataFrame:
     """``df`` with the encoded label in ``out`` (unless link prediction) and the three masks.
 
     ``key`` is the row key (nid or eid); a custom split needs ``SPLIT_COLUMN`` in ``df``
@@ -244,16 +251,25 @@ def apply_label(df: DataFrame, state: LabelState, spec: LabelSpec, seed: int, ke
 
 
 _END = "end"
-_BUCKET_BITS = 16  # the split's boundary search: 2^16 buckets of the 64-bit row hash
+_MAX_BUCKET_BITS = 16  # the split's boundary search: at most 2^16 buckets of the 64-bit row hash
+_ROWS_PER_BUCKET = 64
 
 
-def _bucket(seed: int, key: str) -> Column:
-    """A row's split bucket: the top bits of its hash (their order is the hash's order)."""
-    return F.shiftright(F.xxhash64(F.lit(seed), F.col(key)), 64 - _BUCKET_BITS)
+def split_bits(rows: int) -> int:
+    """Bits of the split's hash buckets for a table of ``rows`` rows: about
+    ``_ROWS_PER_BUCKET`` rows a bucket, so that few values are counted and brought to the
+    driver (20K rows: 512 buckets, not 2^16), and few rows are in the buckets a cut falls
+    in. The split itself does not depend on them."""
+    return min(_MAX_BUCKET_BITS, max(1, (rows // _ROWS_PER_BUCKET).bit_length()))
+
+
+def _bucket(seed: int, key: str, bits: int) -> Column:
+    """A row's split bucket: the top ``bits`` bits of its hash (their order is the hash's)."""
+    return F.shiftright(F.xxhash64(F.lit(seed), F.col(key)), 64 - bits)
 
 
 def _split_bounds(df: DataFrame, fractions, seed: int, key: str, flag: str,
-                  counted: Optional[Tuple[Dict[int, int], int]] = None):
+                  counted: Optional[Tuple[Dict[int, int], int, int]] = None):
     """Where the random split cuts the labelled rows ordered by (xxhash64(seed, key), key).
 
     Returns the rows per split, the unlabelled rows, and four bounds (None: from the first row;
@@ -264,7 +280,8 @@ def _split_bounds(df: DataFrame, fractions, seed: int, key: str, flag: str,
     ordered on the driver.
     """
     h = F.xxhash64(F.lit(seed), F.col(key))
-    bucket = F.when(F.col(flag), _bucket(seed, key))
+    bits = counted[2] if counted is not None else _MAX_BUCKET_BITS
+    bucket = F.when(F.col(flag), _bucket(seed, key, bits))
     if counted is None:
         counts = {r.b: int(r["count"]) for r in df.groupBy(bucket.alias("b")).count().collect()}
         unlabeled = counts.pop(None, 0)

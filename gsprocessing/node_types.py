@@ -122,7 +122,7 @@ def finish_node_type(run: Run, numbered: NumberedNodes) -> out.NodeTypeInfo:
     blocks = run.spec.node_specs(ntype)
     labels = [lab for b in blocks for lab in b.labels]
     fit = fit_table(run, "nodes", ntype, df, [f for b in blocks for f in b.features], labels,
-                    NID)
+                    NID, count)
     fitted = fit.features
     rep.missing_values = missing_counts(fitted)
     rep.categories_capped = capped(fitted)

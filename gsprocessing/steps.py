@@ -85,13 +85,14 @@ class TableFit:
 
     features: List[FittedFeature]
     labels: List[LabelState]
-    splits: List[Optional[Tuple[Dict[int, int], int]]]  # per label (see labels.split_counts)
+    splits: List[Optional[Tuple[Dict[int, int], int, int]]]  # per label (labels.split_counts)
 
 
 def fit_table(run: Run, kind: str, name: str, df: DataFrame, features: Sequence[FeatureSpec],
-              labels: Sequence[LabelSpec], key: str) -> TableFit:
+              labels: Sequence[LabelSpec], key: str, rows: int) -> TableFit:
     """Fit the features and labels of a table in one pass over it (:mod:`gsprocessing.fitpass`),
-    counting the random splits of its labels (``key``: the row key they hash) in the same pass.
+    counting the random splits of its labels (``key``: the row key they hash; ``rows``: the
+    table's rows) in the same pass.
 
     With ``--transforms-from`` the earlier run's states are taken as they are: features keep
     their values and labels their classes; splits are always made anew from the current rows.
@@ -104,7 +105,7 @@ def fit_table(run: Run, kind: str, name: str, df: DataFrame, features: Sequence[
         fitted = _saved_features(run, saved, features, kind, name)
     old_labels = [_saved_label(run, saved, i, spec, kind, name) for i, spec in enumerate(labels)]
     for i, (spec, old) in enumerate(zip(labels, old_labels)):
-        plan_label(df, spec, old, fit, f"l{i}_", run.options.seed, key)
+        plan_label(df, spec, old, fit, f"l{i}_", run.options.seed, key, rows)
     result = fit.run(df)
     if saved is None:
         fitted = finish_features(df, planned, result)

@@ -151,7 +151,9 @@ def exact_sum(x: Column, whole: Optional[Column] = None) -> Column:
     if whole is not None:
         return F.coalesce(F.try_sum(whole).cast("double"), F.sum(x))
     exact = F.try_sum(x.try_cast(EXACT))
-    fits = F.max(F.abs(x)) < 1e20  # false with NaN or infinity (Spark orders NaN above all)
+    # The largest |x| from min and max (aggregates the pass has anyway, not one more); false
+    # with NaN or infinity (Spark orders NaN above all).
+    fits = F.greatest(F.abs(F.min(x)), F.abs(F.max(x))) < 1e20
     return F.when(fits & exact.isNotNull(), exact.cast("double")).otherwise(F.sum(x))
 
 
@@ -189,7 +191,7 @@ def mean_std(row) -> Dict[str, float]:
 def bad_number_count(df: DataFrame, column: str) -> Column:
     """Aggregate: rows whose value is present but is not a number (only strings can have them)."""
     if column_kind(df, column) != "string":
-        return F.sum(F.lit(0))
+        return F.lit(0)  # (a constant is a valid aggregate column, and costs no aggregate)
     bad = not_a_number(F.col(quote(column)), _parsed(df, column))
     return F.sum(F.when(bad, 1).otherwise(0))
 

@@ -305,3 +305,32 @@ def test_csv_numbers_parsed_once_shared_columns_keep_their_text(spark, tmp_path)
                                          r"\(s\) that are not numbers, e.g. \['two'\]"):
         process(spark, spec, ProcessOptions(input_prefix=str(data), output=str(tmp_path / "r"),
                                             transforms_from=str(out / "transforms.json")))
+
+
+@pytest.mark.parametrize("rows", [0, 1000, 10**9])  # buckets of 1, 4 and 16 bits
+def test_random_split_is_the_definition_whatever_the_bucket_bits(spark, rows):
+    """The labelled rows ordered by (xxhash64(seed, key), key): the first round(n * 0.6) are
+    train, and so on, whether the hash buckets the pass counts are coarse or fine."""
+    from pyspark.sql import functions as F
+
+    from gsprocessing.config.schema import LabelSpec
+    from gsprocessing.fitpass import FitPass
+    from gsprocessing.labels import apply_label, finish_label, plan_label, split_counts
+    df = spark.range(1000).select(F.col("id").alias("k"), F.when(F.col("id") % 10 == 3, None)
+                                  .otherwise((F.col("id") % 4).cast("string")).alias("y"))
+    spec = LabelSpec(column="y", task="classification", split=(0.6, 0.2, 0.2))
+    fit = FitPass()
+    plan_label(df, spec, None, fit, "l_", 7, "k", rows)
+    result = fit.run(df)
+    state = finish_label(df, spec, None, result, "l_")
+    counted = split_counts(result, "l_")
+    assert counted[2] == {0: 1, 1000: 4, 10**9: 16}[rows]
+    got = apply_label(df, state, spec, 7, "k", "label", counted).select(
+        "k", *state.masks).collect()
+    order = [r.k for r in df.where(F.col("y").isNotNull()).select(
+        "k", F.xxhash64(F.lit(7), F.col("k")).alias("h")).orderBy("h", "k").collect()]
+    assert len(order) == 900
+    expected = {k: (i < 540, 540 <= i < 720, i >= 720) for i, k in enumerate(order)}
+    assert {r.k: tuple(r[m] for m in state.masks) for r in got} == {
+        k: expected.get(k, (False, False, False)) for k in range(1000)}
+    assert state.split == {"train": 540, "val": 180, "test": 180, "unlabeled": 100}
