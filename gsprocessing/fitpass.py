@@ -81,7 +81,7 @@ class FitPass:
             grouped = grouped.unionByName(df.agg(F.struct(*aggregates).alias(AGGREGATES)),
                                           allowMissingColumns=True)
         stats: Dict[str, Any] = {}
-        values: Optional[Dict[str, Dict[str, int]]] = {name: {} for name in names}
+        values: Dict[str, Dict[str, int]] = {name: {} for name in names}
         counted = 0
         for r in grouped.collect():
             if aggregates and r[AGGREGATES] is not None:

@@ -83,10 +83,10 @@ def _tokens(column: str, separator: str) -> Column:
 
 def plan_label(df: DataFrame, spec: LabelSpec, state: Optional[LabelState], fit: FitPass,
                prefix: str, seed: Optional[int] = None, key: Optional[str] = None,
-               rows: int = 0) -> None:
+               rows: Optional[int] = None) -> None:
     """Add to ``fit`` what the label learns from (unless ``state`` is given: saved) and, with
     ``key``, what its random split counts (see :func:`_split_bounds`; ``rows``: the table's
-    rows, which set how fine its hash buckets are, :func:`split_bits`)."""
+    rows, which set how fine its hash buckets are, :func:`split_bits`; unknown: the finest)."""
     if state is None and spec.task == "regression":
         x = as_double(df, spec.column)
         fit.add_aggregates(prefix + "stat_", {
@@ -97,7 +97,7 @@ def plan_label(df: DataFrame, spec: LabelSpec, state: Optional[LabelState], fit:
                         if spec.separator else F.array(_as_text(spec.column)))
     if key is not None and spec.custom_split is None:
         has = _presence(spec, state)
-        bits = split_bits(rows)
+        bits = split_bits(rows) if rows is not None else _MAX_BUCKET_BITS
         fit.add_counted(prefix + "buckets",
                         F.when(has, F.array(_bucket(seed, key, bits).cast("string"))))
         fit.add_aggregates(prefix + "split_", {"unlabeled": F.sum(F.when(has, 0).otherwise(1)),

@@ -98,9 +98,9 @@ class _Numeric(Transform):
     def dim(self, state: State) -> int:
         return 1
 
-    def _scale(self, x, state: NumericState, present: bool = False):
-        """The normalization, of a column expression or of a Python float alike (``present``:
-        the column is never null, so a missing value needs no guard)."""
+    def _scale(self, x: Column, state: NumericState, present: bool = False) -> Column:
+        """The normalization of the column ``x`` (``present``: ``x`` is never null, so a missing
+        value needs no guard)."""
         return x
 
     def scaled(self, x: Column, state: NumericState) -> Column:
@@ -148,11 +148,8 @@ class MaxMinNorm(_Numeric):
             high = min(high, self.max_bound)
         state.low, state.high = float(low), float(high)
 
-    def _scale(self, x, state: NumericState, present: bool = False):
+    def _scale(self, x: Column, state: NumericState, present: bool = False) -> Column:
         span = state.high - state.low
-        if isinstance(x, float):
-            clipped = min(max(x, state.low), state.high)
-            return (clipped - state.low) / span if span > 0 else 0.0
         clipped = F.least(F.greatest(x, F.lit(state.low)), F.lit(state.high))
         if not present:  # least/greatest skip nulls: keep a missing value missing
             clipped = F.when(x.isNotNull(), clipped)
@@ -170,9 +167,7 @@ class Standard(_Numeric):
             total += state.missing * state.fill
         state.total = float(total)
 
-    def _scale(self, x, state: NumericState, present: bool = False):
-        if isinstance(x, float):
-            return x / state.total if state.total != 0 else 0.0
+    def _scale(self, x: Column, state: NumericState, present: bool = False) -> Column:
         return x / F.lit(state.total) if state.total != 0 else x * F.lit(0.0)
 
 

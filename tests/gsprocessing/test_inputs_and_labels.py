@@ -5,9 +5,13 @@ import json
 import shutil
 
 import pytest
+from pyspark.sql import functions as F
 
 from graphmill.errors import InputError
 from gsprocessing.config import parse_graph_config
+from gsprocessing.config.schema import LabelSpec
+from gsprocessing.fitpass import FitPass
+from gsprocessing.labels import apply_label, finish_label, plan_label, split_counts
 from gsprocessing.pipeline import ProcessOptions, process
 from tests.conftest import read_parquet
 
@@ -311,11 +315,6 @@ def test_csv_numbers_parsed_once_shared_columns_keep_their_text(spark, tmp_path)
 def test_random_split_is_the_definition_whatever_the_bucket_bits(spark, rows):
     """The labelled rows ordered by (xxhash64(seed, key), key): the first round(n * 0.6) are
     train, and so on, whether the hash buckets the pass counts are coarse or fine."""
-    from pyspark.sql import functions as F
-
-    from gsprocessing.config.schema import LabelSpec
-    from gsprocessing.fitpass import FitPass
-    from gsprocessing.labels import apply_label, finish_label, plan_label, split_counts
     df = spark.range(1000).select(F.col("id").alias("k"), F.when(F.col("id") % 10 == 3, None)
                                   .otherwise((F.col("id") % 4).cast("string")).alias("y"))
     spec = LabelSpec(column="y", task="classification", split=(0.6, 0.2, 0.2))
