@@ -16,10 +16,18 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 from pyspark import SparkConf
 from pyspark.sql import Column, DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
+from pyspark.sql import types as T
 
 from graphmill.errors import GraphMillError
 
 log = logging.getLogger(__name__)
+
+# Spark SQL types as objects, for casts and UDF results. A type written as a string ("double")
+# goes through Spark's SQL parser (ANTLR), whose first use costs a fresh JVM about 0.6 CPU-s of
+# parsing and compiling that nothing else in a job needs; an object travels as JSON instead.
+STRING, DOUBLE, LONG, INT, FLOAT, BOOL = (T.StringType(), T.DoubleType(), T.LongType(),
+                                          T.IntegerType(), T.FloatType(), T.BooleanType())
+STRINGS, DOUBLES, LONGS, FLOATS = (T.ArrayType(t) for t in (STRING, DOUBLE, LONG, FLOAT))
 
 # Small and medium jobs drown in Spark's default of 200 shuffle partitions (DESIGN.md: 504 s vs
 # 135 s on a 1M-edge graph); adaptive execution still coalesces what is too small.
@@ -159,10 +167,10 @@ def dense_index(df: DataFrame, order: Sequence[Union[str, Column]], out: str,
         offsets.append((row.pid, running))
         running += row["count"]
     if not offsets:
-        return ordered.withColumn(out, F.lit(None).cast("long")).drop("__gm_mid"), 0
-    table = F.create_map(*[F.lit(x).cast("long") for pair in offsets for x in pair])
+        return ordered.withColumn(out, F.lit(None).cast(LONG)).drop("__gm_mid"), 0
+    table = F.create_map(*[F.lit(x).cast(LONG) for pair in offsets for x in pair])
     position = table[F.shiftright("__gm_mid", 33)] + F.col("__gm_mid").bitwiseAND(_LOW_BITS)
-    return ordered.withColumn(out, position.cast("long")).drop("__gm_mid"), running
+    return ordered.withColumn(out, position.cast(LONG)).drop("__gm_mid"), running
 
 
 # Input order: a row's position among all rows of its table's files, files by path (their URIs
@@ -213,15 +221,15 @@ def with_positions(df: DataFrame, order: FileOrder) -> DataFrame:
 
     def unknown(uri: Column) -> Column:
         return F.raise_error(F.concat(F.lit("internal: no input position for file "), uri)) \
-            .cast("long")
+            .cast(LONG)
 
     if len(order.offsets) <= _MAX_CASES:
         offset = unknown(path)
         for uri, start in sorted(order.offsets.items(), reverse=True):
             offset = F.when(path == uri, F.lit(start)).otherwise(offset)
         return df.withColumn(IN_POS, offset + row)
-    table = df.sparkSession.createDataFrame(list(order.offsets.items()),
-                                            "__gm_uri string, __gm_offset long")
+    table = df.sparkSession.createDataFrame(list(order.offsets.items()), T.StructType([
+        T.StructField("__gm_uri", STRING), T.StructField("__gm_offset", LONG)]))
     keyed = df.withColumn("__gm_uri", path).withColumn("__gm_row", row) \
         .join(F.broadcast(table), "__gm_uri", "left")
     offset = F.coalesce(F.col("__gm_offset"), unknown(F.col("__gm_uri")))

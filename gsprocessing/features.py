@@ -19,7 +19,9 @@ from typing import Any, Dict, List, NamedTuple, Sequence, Tuple
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
+from pyspark.sql import types as T
 
+from graphmill.spark import DOUBLE, FLOAT, LONG
 from graphmill.errors import InputError
 from gsprocessing.config.schema import FeatureSpec
 from gsprocessing.fitpass import FitPass, FitResult
@@ -27,7 +29,7 @@ from gsprocessing.output import FeatureInfo
 from gsprocessing.transforms import TRANSFORMS, State, Transform, make_transform
 
 
-ELEMENT_TYPES = {"float32": "float", "float64": "double", "int64": "bigint"}
+ELEMENT_TYPES = {"float32": FLOAT, "float64": DOUBLE, "int64": LONG}
 
 
 class Output(NamedTuple):
@@ -93,7 +95,7 @@ class FittedFeature:
         select its outputs by name (arrays of each output's dtype)."""
         if is_multi_output(self.transform):
             df = self.transform.apply(df, self.spec.columns[0], self.states[0], tmp)
-            return df, [F.col(tmp).getField(o.name).cast(f"array<{ELEMENT_TYPES[o.dtype]}>")
+            return df, [F.col(tmp).getField(o.name).cast(T.ArrayType(ELEMENT_TYPES[o.dtype]))
                         .alias(o.name) for o in self.outputs()]
         if self.encoding == "indices":
             return self._apply_indices(df, tmp)
@@ -104,7 +106,7 @@ class FittedFeature:
             parts.append(part)
         vec = F.col(parts[0]) if len(parts) == 1 else F.concat(*[F.col(p) for p in parts])
         element = ELEMENT_TYPES[self.outputs()[0].dtype]
-        df = df.withColumn(tmp, vec.cast(f"array<{element}>")).drop(*parts)
+        df = df.withColumn(tmp, vec.cast(T.ArrayType(element))).drop(*parts)
         return df, [F.col(tmp).alias(self.spec.name)]
 
     def _apply_indices(self, df: DataFrame, tmp: str) -> Tuple[DataFrame, List[Column]]:

@@ -29,6 +29,8 @@ from typing import Any, Dict, Optional
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
+from graphmill.spark import STRINGS
+
 
 MAX_COUNTED = 1_000_000  # distinct (name, value) pairs brought to the driver at once
 AGGREGATES = "__gm_aggregates"  # the column of the one row that holds the aggregates
@@ -94,6 +96,6 @@ class FitPass:
 
 def _tagged(index: int, values: Column) -> Column:
     """``values`` as an array of (k, v) structs, k = ``index``."""
-    values = F.filter(F.coalesce(values.cast("array<string>"), F.array().cast("array<string>")),
+    values = F.filter(F.coalesce(values.cast(STRINGS), F.array().cast(STRINGS)),
                       lambda v: v.isNotNull())
     return F.transform(values, lambda v: F.struct(F.lit(index).alias("k"), v.alias("v")))

@@ -29,6 +29,7 @@ from pyspark.sql import Column, DataFrame, Row
 from pyspark.sql import functions as F
 
 from graphmill.errors import InputError
+from graphmill.spark import DOUBLE, FLOATS, INT, LONG, STRING
 from gsprocessing.config.schema import LabelSpec
 from gsprocessing.fitpass import FitPass, FitResult
 from gsprocessing.transforms.base import (
@@ -72,7 +73,7 @@ class LabelState:
 
 
 def _as_text(column: str) -> Column:
-    value = F.trim(F.col(quote(column)).cast("string"))
+    value = F.trim(F.col(quote(column)).cast(STRING))
     return F.when(value == "", F.lit(None)).otherwise(value)
 
 
@@ -99,7 +100,7 @@ def plan_label(df: DataFrame, spec: LabelSpec, state: Optional[LabelState], fit:
         has = _presence(spec, state)
         bits = split_bits(rows) if rows is not None else _MAX_BUCKET_BITS
         fit.add_counted(prefix + "buckets",
-                        F.when(has, F.array(_bucket(seed, key, bits).cast("string"))))
+                        F.when(has, F.array(_bucket(seed, key, bits).cast(STRING))))
         fit.add_aggregates(prefix + "split_", {"unlabeled": F.sum(F.when(has, 0).otherwise(1)),
                                                "bits": F.lit(bits)})
 
@@ -164,7 +165,7 @@ def _presence(spec: LabelSpec, state: Optional[LabelState]) -> Column:
         return encoded >= 0 if spec.task == "classification" and not state.multilabel \
             else encoded.isNotNull()
     if spec.task == "regression":
-        return finite(F.trim(F.col(quote(spec.column)).cast("string")).try_cast("double")) \
+        return finite(F.trim(F.col(quote(spec.column)).cast(STRING)).try_cast(DOUBLE)) \
             .isNotNull()
     if spec.separator:
         return F.size(_tokens(spec.column, spec.separator)) > 0
@@ -176,23 +177,23 @@ def label_column(state: LabelState) -> Optional[Column]:
     if state.task == "link_prediction":
         return None
     if state.task == "regression":
-        return finite(F.trim(F.col(quote(state.column)).cast("string")).try_cast("double"))
+        return finite(F.trim(F.col(quote(state.column)).cast(STRING)).try_cast(DOUBLE))
     lookup = F.create_map(*[x for i, c in enumerate(state.classes) for x in (F.lit(c), F.lit(i))])
 
     def index(token: Column) -> Column:
         # Unknown values (only possible when a saved state is re-applied) are missing.
-        value = (F.when(token.rlike("^[0-9]{1,9}$"), token.cast("int")) if state.kept_as_given
+        value = (F.when(token.rlike("^[0-9]{1,9}$"), token.cast(INT)) if state.kept_as_given
                  else lookup[token])
         return F.when(value < len(state.classes), value)
 
     if not state.multilabel:
-        return F.coalesce(index(_as_text(state.column)), F.lit(-1)).cast("long")
+        return F.coalesce(index(_as_text(state.column)), F.lit(-1)).cast(LONG)
     # Multi-hot: 1.0 at the index of every known token; no known token → missing (null).
     idx = F.filter(F.transform(_tokens(state.column, state.separator), index),
                    lambda i: i.isNotNull())
     hot = F.transform(F.sequence(F.lit(0), F.lit(len(state.classes) - 1)),
                       lambda j: F.when(F.array_contains(idx, j), 1.0).otherwise(0.0))
-    return F.when(F.size(idx) > 0, hot.cast("array<float>"))
+    return F.when(F.size(idx) > 0, hot.cast(FLOATS))
 
 
 def present(state: LabelState, out: str) -> Column:
@@ -225,8 +226,8 @@ def apply_label(df: DataFrame, state: LabelState, spec: LabelSpec, seed: int, ke
         state.split_source = "custom"
         for name, cond in zip(state.masks, conds):
             df = df.withColumn(name, F.coalesce(cond, F.lit(False)))
-        counts = df.agg(*[F.sum(F.col(m).cast("int")).alias(m) for m in state.masks],
-                        F.sum((~F.col(flag)).cast("int")).alias("u")).first()
+        counts = df.agg(*[F.sum(F.col(m).cast(INT)).alias(m) for m in state.masks],
+                        F.sum((~F.col(flag)).cast(INT)).alias("u")).first()
         state.split = {s: int(counts[m] or 0) for s, m in zip(("train", "val", "test"),
                                                                state.masks)}
         state.split["unlabeled"] = int(counts["u"] or 0)
@@ -234,10 +235,10 @@ def apply_label(df: DataFrame, state: LabelState, spec: LabelSpec, seed: int, ke
     sizes, unlabeled, bounds = _split_bounds(df, spec.split, seed, key, flag, counted)
 
     def as_row(hash_key: Tuple[int, int]) -> Column:
-        return F.struct(*[F.lit(v).cast("long").alias(n) for n, v in zip("hk", hash_key)])
+        return F.struct(*[F.lit(v).cast(LONG).alias(n) for n, v in zip("hk", hash_key)])
 
     row = F.struct(F.xxhash64(F.lit(seed), F.col(key)).alias("h"),
-                   F.col(key).cast("long").alias("k"))
+                   F.col(key).cast(LONG).alias("k"))
     for i, name in enumerate(state.masks):
         low, high = bounds[i], bounds[i + 1]
         inside = F.col(flag) if low is not _END else F.lit(False)
@@ -329,7 +330,7 @@ def custom_split_table(spark, files: Dict[str, Sequence[str]], columns: Sequence
             if missing or len(names) != n_ids:
                 raise InputError(f"{where}: custom split file {path} needs {n_ids} id column(s) "
                                  f"{names or ''}; its columns are {table.columns}")
-            parts.append(table.select(*[F.trim(F.col(quote(c)).cast("string")).alias(
+            parts.append(table.select(*[F.trim(F.col(quote(c)).cast(STRING)).alias(
                 f"__gm_k{j}") for j, c in enumerate(names)], F.lit(i).alias(SPLIT_COLUMN)))
     ids = parts[0]
     for other in parts[1:]:

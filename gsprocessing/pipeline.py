@@ -25,7 +25,7 @@ from pyspark.sql import types as T
 import graphmill
 from graphmill.errors import InputError, Problems
 from graphmill.hadoopfs import HadoopFS, StagedOutput
-from graphmill.spark import Scratch
+from graphmill.spark import STRING, Scratch
 from gsprocessing import output as out
 from gsprocessing.config.build import bad_name
 from gsprocessing.config.schema import EdgeSpec, GraphSpec, etype_name
@@ -149,7 +149,7 @@ def expand_relations(spec: GraphSpec, tables: Dict[str, InputTable]) -> GraphSpe
             edges.append(e)
             continue
         table = tables[e.where]
-        rel = F.trim(F.col(quote(e.relation_col)).cast("string"))
+        rel = F.trim(F.col(quote(e.relation_col)).cast(STRING))
         rows = table.df.groupBy(rel.alias("r")).count().collect()
         values = sorted(r.r for r in rows if r.r)
         counts = {r.r: int(r["count"]) for r in rows}

@@ -18,7 +18,7 @@ from pyspark.sql import types as T
 
 from graphmill.errors import InputError
 from graphmill.hadoopfs import HadoopFS
-from graphmill.spark import Scratch
+from graphmill.spark import STRING, Scratch
 from gsprocessing import output as out
 from gsprocessing.config.schema import FeatureSpec, GraphSpec, LabelSpec
 from gsprocessing.features import FittedFeature, finish_features, plan_features
@@ -177,13 +177,13 @@ def _join_custom_split(run: Run, df: DataFrame, spec: LabelSpec, id_cols: Sequen
              for s in ("train", "val", "test")}
     ids = custom_split_table(run.spark, files, custom.columns, len(id_cols), spec.where)
     keys = [f"__gm_k{j}" for j in range(len(id_cols))]
-    mine = df.select(*[F.col(quote(c)).cast("string").alias(k) for c, k in zip(id_cols, keys)])
+    mine = df.select(*[F.col(quote(c)).cast(STRING).alias(k) for c, k in zip(id_cols, keys)])
     unknown = ids.join(mine, keys, "left_anti").count()
     if unknown:
         rep.custom_split_unknown_ids[spec.column or "link_prediction"] = unknown
         log.warning("%s: %d id(s) in the custom split files are not in the table; ignored",
                     spec.where, unknown)
-    cond = [F.col(quote(c)).cast("string") == F.col(k) for c, k in zip(id_cols, keys)]
+    cond = [F.col(quote(c)).cast(STRING) == F.col(k) for c, k in zip(id_cols, keys)]
     joined = df.join(ids, cond[0] if len(cond) == 1 else cond[0] & cond[1], "left")
     return joined.drop(*keys)
 

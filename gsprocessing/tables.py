@@ -21,7 +21,7 @@ from pyspark.sql import types as T
 from graphmill.errors import GraphMillError, InputError, Problems
 from graphmill.hadoopfs import HadoopFS, file_uris
 from graphmill.parquet_footers import footer_stats
-from graphmill.spark import IN_FILE, IN_ROW, FileOrder, Scratch, observe
+from graphmill.spark import IN_FILE, IN_ROW, STRING, FileOrder, Scratch, observe
 from gsprocessing.config.schema import TableSource
 from gsprocessing.transforms import TRANSFORMS
 from gsprocessing.transforms.base import not_a_number, parse_number, quote, raise_bad_numbers
@@ -133,7 +133,7 @@ def scan(table: InputTable, used: Sequence[str], ids: Sequence[str] = (),
         columns = [c for c in columns if c in set(used)]
     aggs = {f"__gm_c{i}": F.count(F.col(quote(c))) for i, c in enumerate(columns)}
     if ids:
-        blank = [F.col(quote(c)).isNull() | (F.col(quote(c)).cast("string") == "") for c in ids]
+        blank = [F.col(quote(c)).isNull() | (F.col(quote(c)).cast(STRING) == "") for c in ids]
         aggs["__gm_ids"] = F.count_if(functools.reduce(operator.or_, blank))
     if table.source.format == "parquet":
         if not _from_footers(table, columns, ids):

@@ -17,6 +17,7 @@ from pyspark.sql import functions as F
 
 from graphmill.errors import InputError
 from graphmill.hadoopfs import HadoopFS, StagedOutput
+from graphmill.spark import INT, LONG
 from gsprocessing import output as processed
 from gsprocessing.transforms.base import quote
 from partition import reader as fmt
@@ -114,7 +115,7 @@ def _number(nodes: DataFrame, assigned: DataFrame, num_parts: int, train_mask: O
     df = nodes.join(assigned, "nid")
     aggs = [F.count(F.lit(1)).alias("n")]
     if labelled:
-        aggs.append(F.sum(F.col(quote(train_mask)).cast("int")).alias("train"))
+        aggs.append(F.sum(F.col(quote(train_mask)).cast(INT)).alias("train"))
     counts, train = [0] * num_parts, [0] * num_parts
     for row in df.groupBy("part").agg(*aggs).collect():
         counts[row.part] = int(row.n)
@@ -123,11 +124,11 @@ def _number(nodes: DataFrame, assigned: DataFrame, num_parts: int, train_mask: O
     offsets = [0]
     for c in counts:
         offsets.append(offsets[-1] + c)
-    base = F.create_map(*[F.lit(x).cast("long") for k in range(num_parts)
+    base = F.create_map(*[F.lit(x).cast(LONG) for k in range(num_parts)
                           for x in (k, offsets[k])])
     # Within a part, gids follow nid order: one window per part (num_parts tasks), no global sort.
     rank = F.row_number().over(Window.partitionBy("part").orderBy("nid"))
-    df = df.withColumn("gid", base[F.col("part").cast("long")] + rank - 1).persist()
+    df = df.withColumn("gid", base[F.col("part").cast(LONG)] + rank - 1).persist()
     return df, offsets, (train if labelled else None)
 
 

@@ -25,7 +25,9 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from graphmill.errors import InputError
-from graphmill.spark import quote  # noqa: F401  (re-exported: transforms quote columns)
+from graphmill.spark import (  # noqa: F401  (quote is re-exported: transforms quote columns)
+    DOUBLE, LONG, STRING, STRINGS, quote,
+)
 
 
 @dataclass
@@ -114,12 +116,12 @@ def _parsed(df: DataFrame, column: str) -> Column:
     col = F.col(quote(column))
     if column_kind(df, column) == "string":
         return parse_number(col)
-    return col.cast("double")
+    return col.cast(DOUBLE)
 
 
 def parse_number(text: Column) -> Column:
     """A string column as double: spaces trimmed; null where it is not a number (or missing)."""
-    return F.trim(text).try_cast("double")
+    return F.trim(text).try_cast(DOUBLE)
 
 
 def not_a_number(text: Column, parsed: Column) -> Column:
@@ -132,7 +134,7 @@ def finite(x: Column) -> Column:
     return F.when(~F.isnan(x) & (F.abs(x) != F.lit(float("inf"))), x)
 
 
-EXACT = "decimal(38,18)"
+EXACT = T.DecimalType(38, 18)
 
 
 def exact_sum(x: Column, whole: Optional[Column] = None) -> Column:
@@ -149,18 +151,18 @@ def exact_sum(x: Column, whole: Optional[Column] = None) -> Column:
     the long range (beyond 9.2e18).
     """
     if whole is not None:
-        return F.coalesce(F.try_sum(whole).cast("double"), F.sum(x))
+        return F.coalesce(F.try_sum(whole).cast(DOUBLE), F.sum(x))
     exact = F.try_sum(x.try_cast(EXACT))
     # The largest |x| from min and max (aggregates the pass has anyway, not one more); false
     # with NaN or infinity (Spark orders NaN above all).
     fits = F.greatest(F.abs(F.min(x)), F.abs(F.max(x))) < 1e20
-    return F.when(fits & exact.isNotNull(), exact.cast("double")).otherwise(F.sum(x))
+    return F.when(fits & exact.isNotNull(), exact.cast(DOUBLE)).otherwise(F.sum(x))
 
 
 def integral(df: DataFrame, column: str) -> Optional[Column]:
     """The column as long if its type is integral (for :func:`exact_sum`), else None."""
     if isinstance(df.schema[column].dataType, T.IntegralType):
-        return F.col(quote(column)).cast("long")
+        return F.col(quote(column)).cast(LONG)
     return None
 
 
@@ -219,13 +221,13 @@ def value_tokens(df: DataFrame, column: str, separator: Optional[str]) -> Column
     makes it interpret the whole projection it is in).
     """
     col = F.col(quote(column))
-    empty = F.array().cast("array<string>")
+    empty = F.array().cast(STRINGS)
     if column_kind(df, column) == "array":
-        arr = F.transform(F.coalesce(col.cast("array<string>"), empty), lambda t: F.trim(t))
+        arr = F.transform(F.coalesce(col.cast(STRINGS), empty), lambda t: F.trim(t))
     elif separator is not None:
-        arr = F.split(F.trim(col.cast("string")), " *" + split_pattern(separator) + " *")
+        arr = F.split(F.trim(col.cast(STRING)), " *" + split_pattern(separator) + " *")
     else:
-        arr = F.array(F.trim(col.cast("string")))
+        arr = F.array(F.trim(col.cast(STRING)))
     return F.array_remove(F.array_compact(F.coalesce(arr, empty)), "")
 
 

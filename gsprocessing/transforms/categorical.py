@@ -48,6 +48,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from graphmill.errors import InputError
+from graphmill.spark import BOOL, FLOAT, FLOATS, STRING
 from gsprocessing.transforms.base import (
     State, Transform, check_choice, check_separator, column_kind, quote, value_tokens,
 )
@@ -189,7 +190,7 @@ class ToCategorical(Transform):
     def apply(self, df: DataFrame, column: str, state: CategoricalState, out: str) -> DataFrame:
         width = state.width()
         if width == 0:
-            return df.withColumn(out, F.array().cast("array<float>"))
+            return df.withColumn(out, F.array().cast(FLOATS))
         if self.unseen == "error" and state.other_index is None:
             self._check_known(df, column, state, "re-applying a saved state")
         return self._apply_dense(df, column, state, out)
@@ -233,7 +234,7 @@ class ToCategorical(Transform):
         known = [F.lit(v) for v in lookup]
         name = f"{out}__tokens"
         if column_kind(df, column) != "array" and self.separator is None:
-            value = F.trim(F.col(quote(column)).cast("string"))  # one value per row
+            value = F.trim(F.col(quote(column)).cast(STRING))  # one value per row
             empty = value.isNull() | (value == "")
             slots = {i: value == F.lit(v) for v, i in lookup.items()}
             unknown = ~empty & ~value.isin(*known) if known else ~empty
@@ -247,8 +248,8 @@ class ToCategorical(Transform):
             slots[state.other_index] = unknown
         if state.missing_index is not None:
             slots[state.missing_index] = empty
-        hot = [F.when(slots[i], F.lit(1.0)).otherwise(F.lit(0.0)).cast("float")
-               if i in slots else F.lit(0.0).cast("float") for i in range(state.width())]
+        hot = [F.when(slots[i], F.lit(1.0)).otherwise(F.lit(0.0)).cast(FLOAT)
+               if i in slots else F.lit(0.0).cast(FLOAT) for i in range(state.width())]
         return df.withColumn(out, F.array(*hot)).drop(name)
 
 
@@ -268,7 +269,7 @@ def _literal_map(lookup: Mapping[str, int]) -> Column:
 def _unknown_flag(known: FrozenSet[str]) -> Callable[[Column], Column]:
     """A pandas_udf: whether a row has a value not in ``known``."""
 
-    @F.pandas_udf("boolean")
+    @F.pandas_udf(BOOL)
     def flag(tokens: pd.Series) -> pd.Series:
         return tokens.map(lambda ts: any(t not in known for t in ts)).astype(bool)
 

@@ -19,6 +19,7 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
+from graphmill.spark import LONG, LONGS
 from gsprocessing.transforms.base import State, Transform, quote, value_tokens
 
 MAPPED = "__gm_hardneg"  # prefix of the mapped (array<long>) columns the pipeline adds
@@ -54,8 +55,8 @@ class EdgeDstHardNegative(Transform):
 
     def expression(self, df: DataFrame, column: str, state: HardNegativeState) -> Column:
         if not state.width:
-            return F.array().cast("array<long>")
-        pad = F.array_repeat(F.lit(-1).cast("long"), state.width)
+            return F.array().cast(LONGS)
+        pad = F.array_repeat(F.lit(-1).cast(LONG), state.width)
         return F.slice(F.concat(F.col(quote(column)), pad), 1, state.width)
 
     def tokens(self, df: DataFrame, column: str) -> Column:
@@ -75,7 +76,7 @@ def map_hard_negatives(df: DataFrame, transform: EdgeDstHardNegative, column: st
     exploded = exploded.withColumn("orig", F.col("orig").cast(id_type))
     mapped = exploded.join(id_map.select("orig", "nid"), "orig", "left")
     lists = mapped.groupBy(row).agg(F.array_sort(F.collect_list(F.struct(
-        "pos", F.coalesce(F.col("nid"), F.lit(-1)).cast("long").alias("nid")))).alias("l"))
+        "pos", F.coalesce(F.col("nid"), F.lit(-1)).cast(LONG).alias("nid")))).alias("l"))
     lists = lists.select(row, F.transform("l", lambda s: s["nid"]).alias(out))
     joined = df.join(lists, row, "left")
-    return joined.withColumn(out, F.coalesce(F.col(out), F.array().cast("array<long>")))
+    return joined.withColumn(out, F.coalesce(F.col(out), F.array().cast(LONGS)))

@@ -15,6 +15,7 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from graphmill.errors import InputError
+from graphmill.spark import DOUBLE, DOUBLES
 from gsprocessing.transforms.base import (
     State, Transform, as_double, bad_number_count, column_kind, finite, quote,
     raise_bad_numbers, split_pattern,
@@ -43,10 +44,10 @@ class NoOp(Transform):
         kind = column_kind(df, column)
         col = F.col(quote(column))
         if kind == "array":
-            return F.transform(col.cast("array<double>"), finite)
+            return F.transform(col.cast(DOUBLES), finite)
         if kind == "string" and self.separator is not None:
             parts = F.split(F.trim(col), split_pattern(self.separator))
-            return F.transform(parts, lambda s: finite(F.trim(s).try_cast("double")))
+            return F.transform(parts, lambda s: finite(F.trim(s).try_cast(DOUBLE)))
         if kind in ("string", "numeric"):
             return None
         raise TypeError(f"column '{column}' has type {df.schema[column].dataType.simpleString()}"

@@ -35,6 +35,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from graphmill.errors import InputError
+from graphmill.spark import DOUBLE, DOUBLES, STRING
 from gsprocessing.transforms.base import (
     Imputer, State, Transform, as_double, bad_number_count, check_choice, check_number,
     check_scalar_number_column, check_separator, exact_sum, finite, integral, most_frequent, quote,
@@ -106,7 +107,7 @@ class _Numeric(Transform):
     def scaled(self, x: Column, state: NumericState) -> Column:
         """Scaled and filled value of the double column ``x``."""
         if state.fill is None:  # missing values stay missing (NaN)
-            return F.coalesce(self._scale(x, state), F.lit(math.nan).cast("double"))
+            return F.coalesce(self._scale(x, state), F.lit(math.nan).cast(DOUBLE))
         # Filled first, then scaled: the same IEEE operations as scaling the fill value, and
         # ``x`` appears once in the row's code (Spark does not share an expression that sits
         # inside a condition, and ``x`` holds the NaN/infinity test of as_double).
@@ -255,13 +256,13 @@ class MultiNumerical(Transform):
         dtype = df.schema[column].dataType
         col = F.col(quote(column))
         if isinstance(dtype, T.ArrayType) and isinstance(dtype.elementType, T.StringType):
-            return F.transform(col, lambda s: finite(F.trim(s).try_cast("double")))
+            return F.transform(col, lambda s: finite(F.trim(s).try_cast(DOUBLE)))
         if isinstance(dtype, T.ArrayType):
-            return F.transform(col.cast("array<double>"), finite)
+            return F.transform(col.cast(DOUBLES), finite)
         if isinstance(dtype, T.StringType) and self.separator is not None:
             parts = F.split(col, split_pattern(self.separator))
             return F.when(F.trim(col) != "", F.transform(
-                parts, lambda s: finite(F.trim(s).try_cast("double"))))
+                parts, lambda s: finite(F.trim(s).try_cast(DOUBLE))))
         raise TypeError(f"column '{column}' has type {dtype.simpleString()}; multi-numerical "
                         "accepts an array of numbers, or a string of numbers with a separator "
                         "(set 'separator')")
@@ -275,7 +276,7 @@ class MultiNumerical(Transform):
         col = F.col(quote(column))
         parts = F.split(col, split_pattern(self.separator)) if isinstance(
             dtype, T.StringType) else col
-        is_bad = lambda s: (F.trim(s) != "") & F.trim(s).try_cast("double").isNull()  # noqa: E731
+        is_bad = lambda s: (F.trim(s) != "") & F.trim(s).try_cast(DOUBLE).isNull()  # noqa: E731
         return F.coalesce(F.size(F.filter(parts, is_bad)), F.lit(0))
 
     def aggregates(self, df: DataFrame, column: str) -> Dict[str, Column]:
@@ -321,10 +322,10 @@ class MultiNumerical(Transform):
 
     def expression(self, df: DataFrame, column: str, state: MultiNumericState) -> Column:
         vec = self._vector(df, column)
-        message = F.concat(F.lit(f"column '{column}' has a row of "), F.size(vec).cast("string"),
+        message = F.concat(F.lit(f"column '{column}' has a row of "), F.size(vec).cast(STRING),
                            F.lit(f" values; its saved multi-numerical state expects {state.width}"))
         # A null vector (missing row) passes: every element is then filled.
         checked = F.when(vec.isNotNull() & (F.size(vec) != state.width),
                          F.raise_error(message)).otherwise(vec)
         return F.array(*[self._inner.scaled(checked[i], s) for i, s in enumerate(state.positions)]
-                       ) if state.width else F.array().cast("array<double>")
+                       ) if state.width else F.array().cast(DOUBLES)

@@ -41,6 +41,7 @@ import pandas as pd
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
+from graphmill.spark import DOUBLE, LONG
 from gsprocessing.transforms.base import (
     Imputer, State, Transform, as_double, bad_number_count, check_scalar_number_column,
     most_frequent, raise_bad_numbers,
@@ -179,18 +180,18 @@ class RankGauss(Transform):
         if state.fill is not None:
             x = F.coalesce(x, F.lit(float(state.fill)))
         if not state.values:  # no value at all was present when fitted, and no fill
-            return F.lit(math.nan).cast("double")
+            return F.lit(math.nan).cast(DOUBLE)
         interpolate = _interpolator(np.asarray(state.values, dtype="float64"),
                                     np.asarray(state.outputs, dtype="float64"))
         # Arrow turns a NaN from pandas into null; missing stays NaN like the other transforms.
-        return F.coalesce(interpolate(x), F.lit(math.nan).cast("double"))
+        return F.coalesce(interpolate(x), F.lit(math.nan).cast(DOUBLE))
 
 
 def _bucketer(knots: np.ndarray) -> Callable[[Column], Column]:
     """A pandas_udf: the number of knots <= x, so bucket j >= 1 is [knots[j-1], knots[j]).
     (Spark ML's Bucketizer stalled with 100,000 splits; a binary search per batch does not.)"""
 
-    @F.pandas_udf("long")
+    @F.pandas_udf(LONG)
     def bucket(x: pd.Series) -> pd.Series:
         return pd.Series(np.searchsorted(knots, x.to_numpy(dtype="float64"), side="right"))
 
@@ -200,7 +201,7 @@ def _bucketer(knots: np.ndarray) -> Callable[[Column], Column]:
 def _interpolator(knots: np.ndarray, outputs: np.ndarray) -> Callable[[Column], Column]:
     """A pandas_udf: linear interpolation in the knot table, over Arrow batches."""
 
-    @F.pandas_udf("double")
+    @F.pandas_udf(DOUBLE)
     def interpolate(x: pd.Series) -> pd.Series:
         values = x.to_numpy(dtype="float64", na_value=np.nan)
         # np.interp returns outputs[i] exactly at knots[i]: seen values re-apply bit for bit.

@@ -12,12 +12,14 @@ from typing import Dict
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from graphmill.spark import INT
+
 
 def assign(nodes: Dict[str, DataFrame], edges: Dict[str, DataFrame], num_parts: int,
            seed: int) -> Dict[str, DataFrame]:
     """Map each node type's ``nid`` frame to ``(nid, part)``; edges are not looked at."""
     return {
         ntype: df.select("nid", F.pmod(F.xxhash64(F.lit(seed), F.lit(ntype), F.col("nid")),
-                                       F.lit(num_parts)).cast("int").alias("part"))
+                                       F.lit(num_parts)).cast(INT).alias("part"))
         for ntype, df in nodes.items()
     }
