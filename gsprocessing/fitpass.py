@@ -4,7 +4,8 @@ Features and labels ask for two kinds of statistics, each under a name of its ow
 
 - aggregates (min, max, exact sums, counts, percentiles, ...);
 - value counts: how often each value of a per-row ``array<string>`` occurs (a categorical
-  feature's tokens, a label's classes, a random split's hash buckets).
+  feature's tokens, a label's classes, a random split's hash buckets, and the rows its cuts
+  are expected among, one value each).
 
 :meth:`FitPass.run` computes them in one query: a grouped query that counts every value asked
 for, and beside it (a union) the aggregate, whose one row holds every aggregate in a struct.

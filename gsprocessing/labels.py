@@ -22,8 +22,11 @@ counted. Rows with a missing label are in no mask, whatever the split.
 
 from __future__ import annotations
 
+import functools
+import math
+import operator
 from dataclasses import asdict, dataclass, field
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 from pyspark.sql import Column, DataFrame, Row
 from pyspark.sql import functions as F
@@ -103,6 +106,13 @@ def plan_label(df: DataFrame, spec: LabelSpec, state: Optional[LabelState], fit:
                         F.when(has, F.array(_bucket(seed, key, bits).cast(STRING))))
         fit.add_aggregates(prefix + "split_", {"unlabeled": F.sum(F.when(has, 0).otherwise(1)),
                                                "bits": F.lit(bits)})
+        windows = _cut_windows(spec.split, bits, rows)
+        if windows:  # the rows a cut is likely to fall among, as "hash:key" values
+            bucket = _bucket(seed, key, bits)
+            near = functools.reduce(operator.or_, [bucket.between(lo, hi) for lo, hi in windows])
+            row = F.concat_ws(":", F.xxhash64(F.lit(seed), F.col(key)).cast(STRING),
+                              F.col(key).cast(STRING))
+            fit.add_counted(prefix + "near", F.when(has & near, F.array(row)))
 
 
 def finish_label(df: DataFrame, spec: LabelSpec, state: Optional[LabelState],
@@ -143,15 +153,29 @@ def finish_label(df: DataFrame, spec: LabelSpec, state: Optional[LabelState],
     return state
 
 
-def split_counts(result: FitResult, prefix: str) -> Optional[Tuple[Dict[int, int], int, int]]:
-    """Rows per hash bucket, unlabelled rows and the buckets' bits, as counted by the pass
-    (None: not counted)."""
+class SplitCounts(NamedTuple):
+    """What the fit pass counted for a random split (:func:`plan_label`)."""
+
+    buckets: Dict[int, int]   # labelled rows per hash bucket
+    unlabeled: int
+    bits: int                 # the buckets' bits (:func:`split_bits`)
+    near: Dict[int, List[Tuple[int, int]]]  # bucket → (hash, key) of its labelled rows, for the
+    #                           buckets around the expected cuts (:func:`_cut_windows`)
+
+
+def split_counts(result: FitResult, prefix: str) -> Optional[SplitCounts]:
+    """The random split's counts from the pass (None: not counted)."""
     buckets = result.counts(prefix + "buckets")
     if buckets is None:
         return None
     split = result.of(prefix + "split_")
-    return ({int(b): n for b, n in buckets.items()}, int(split["unlabeled"] or 0),
-            int(split["bits"]))
+    bits = int(split["bits"])
+    near: Dict[int, List[Tuple[int, int]]] = {}
+    for value in result.counts(prefix + "near") or {}:
+        h, k = (int(x) for x in value.split(":"))
+        near.setdefault(h >> (64 - bits), []).append((h, k))  # (>>: arithmetic, as Spark's)
+    return SplitCounts({int(b): n for b, n in buckets.items()}, int(split["unlabeled"] or 0),
+                       bits, near)
 
 
 def _presence(spec: LabelSpec, state: Optional[LabelState]) -> Column:
@@ -206,8 +230,7 @@ def present(state: LabelState, out: str) -> Column:
 
 
 def apply_label(df: DataFrame, state: LabelState, spec: LabelSpec, seed: int, key: str,
-                out: str, counted: Optional[Tuple[Dict[int, int], int, int]] = None
-                ) -> DataFrame:
+                out: str, counted: Optional[SplitCounts] = None) -> DataFrame:
     """``df`` with the encoded label in ``out`` (unless link prediction) and the three masks.
 
     ``key`` is the row key (nid or eid); a custom split needs ``SPLIT_COLUMN`` in ``df``
@@ -256,6 +279,38 @@ _MAX_BUCKET_BITS = 16  # the split's boundary search: at most 2^16 buckets of th
 _ROWS_PER_BUCKET = 64
 
 
+_WINDOW_SIGMAS = 6  # how far around each expected cut the fit pass keeps the rows
+_MAX_NEAR_ROWS = 100_000  # more than this expected in the windows: a query finds the cuts' rows
+
+
+def _cut_windows(fractions: Sequence[float], bits: int,
+                 rows: Optional[int]) -> List[Tuple[int, int]]:
+    """Bucket ranges (inclusive) around where each cut of the random split is expected.
+
+    The hash is uniform and independent of which rows are labelled, so the cut after a fraction
+    ``c`` of the labelled rows lies near the quantile ``c`` of the hash, whatever their number;
+    its spread is binomial, sqrt(c (1 - c) / n) of the range for ``n`` labelled rows. The windows
+    span ``_WINDOW_SIGMAS`` of it for n = ``rows`` (every row labelled): the fit pass keeps their
+    rows (about 6 sqrt(n) a cut: 900 for 20K rows, 17K for 10M; none when that would be over
+    ``_MAX_NEAR_ROWS`` in all), and a cut outside them (far fewer rows labelled, or chance)
+    costs one more query, not a wrong split.
+    """
+    if not rows or rows <= 0:
+        return []
+    size = 1 << bits
+    windows, cum = [], 0.0
+    for fraction in fractions:
+        cum += fraction
+        if not 0 <= cum < 1:  # (a cut after the last row needs no row)
+            continue
+        half = math.ceil(_WINDOW_SIGMAS * size * math.sqrt(cum * (1 - cum) / rows)) + 1
+        center = int(cum * size) - size // 2   # buckets are signed: -size/2 .. size/2 - 1
+        windows.append((max(center - half, -(size // 2)), min(center + half, size // 2 - 1)))
+    if sum(hi - lo + 1 for lo, hi in windows) * rows / size > _MAX_NEAR_ROWS:
+        return []
+    return windows
+
+
 def split_bits(rows: int) -> int:
     """Bits of the split's hash buckets for a table of ``rows`` rows: about
     ``_ROWS_PER_BUCKET`` rows a bucket, so that few values are counted and brought to the
@@ -270,24 +325,26 @@ def _bucket(seed: int, key: str, bits: int) -> Column:
 
 
 def _split_bounds(df: DataFrame, fractions, seed: int, key: str, flag: str,
-                  counted: Optional[Tuple[Dict[int, int], int, int]] = None):
+                  counted: Optional[SplitCounts] = None):
     """Where the random split cuts the labelled rows ordered by (xxhash64(seed, key), key).
 
     Returns the rows per split, the unlabelled rows, and four bounds (None: from the first row;
     ``_END``: after the last; else the (hash, key) of the first row of the next split): split i
     is bounds[i] <= (hash, key) < bounds[i + 1]. Nothing is sorted:
     the rows per bucket of the hash's top bits (order-preserving) are counted (by the fit pass,
-    ``counted``, or here), and one job collects the few rows of the buckets a cut falls in,
-    ordered on the driver.
+    ``counted``, or here), and the few rows of the buckets a cut falls in are ordered on the
+    driver. The pass keeps the rows of the buckets around the expected cuts (``counted.near``);
+    only a cut outside them costs a job, which collects its bucket's rows.
     """
     h = F.xxhash64(F.lit(seed), F.col(key))
-    bits = counted[2] if counted is not None else _MAX_BUCKET_BITS
+    bits = counted.bits if counted is not None else _MAX_BUCKET_BITS
     bucket = F.when(F.col(flag), _bucket(seed, key, bits))
+    near: Dict[int, List[Tuple[int, int]]] = {}
     if counted is None:
         counts = {r.b: int(r["count"]) for r in df.groupBy(bucket.alias("b")).count().collect()}
         unlabeled = counts.pop(None, 0)
     else:
-        counts, unlabeled = dict(counted[0]), counted[1]
+        counts, unlabeled, near = dict(counted.buckets), counted.unlabeled, counted.near
     n = sum(counts.values())
     tr, va, te = fractions
     n_train = round(n * tr)
@@ -301,12 +358,11 @@ def _split_bounds(df: DataFrame, fractions, seed: int, key: str, flag: str,
             if before <= cut < before + counts[b]:
                 where[cut] = (b, cut - before)
         before += counts[b]
-    rows: Dict[int, List[Tuple[int, int]]] = {}
-    if where:
-        needed = sorted({b for b, _ in where.values()})
-        for r in (df.where(bucket.isin(needed)).select(bucket.alias("b"), h.alias("h"),
-                                                        F.col(key).alias("k")).collect()):
-            rows.setdefault(r.b, []).append((r.h, r.k))
+    # A bucket's rows from the pass are all of them when there are as many as it counted.
+    rows = {b: near[b] for b, _ in where.values() if len(near.get(b, ())) == counts[b]}
+    missing = sorted({b for b, _ in where.values()} - set(rows))
+    if missing:
+        rows.update(_bucket_rows(df, bucket, h, key, missing))
     bounds: List[object] = [None]   # None: from the first row; _END: after the last
     for cut in cuts:
         if cut in where:
@@ -315,6 +371,16 @@ def _split_bounds(df: DataFrame, fractions, seed: int, key: str, flag: str,
         else:
             bounds.append(_END)
     return (n_train, n_val, n_test), unlabeled, bounds
+
+
+def _bucket_rows(df: DataFrame, bucket: Column, h: Column, key: str,
+                 buckets: Sequence[int]) -> Dict[int, List[Tuple[int, int]]]:
+    """Bucket → (hash, key) of its labelled rows, for ``buckets``: one job."""
+    rows: Dict[int, List[Tuple[int, int]]] = {}
+    for r in (df.where(bucket.isin(list(buckets))).select(
+            bucket.alias("b"), h.alias("h"), F.col(key).alias("k")).collect()):
+        rows.setdefault(r.b, []).append((r.h, r.k))
+    return rows
 
 
 def custom_split_table(spark, files: Dict[str, Sequence[str]], columns: Sequence[str],

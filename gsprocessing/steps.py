@@ -24,7 +24,8 @@ from gsprocessing.config.schema import FeatureSpec, GraphSpec, LabelSpec
 from gsprocessing.features import FittedFeature, finish_features, plan_features
 from gsprocessing.fitpass import FitPass
 from gsprocessing.labels import (
-    LabelState, apply_label, custom_split_table, finish_label, plan_label, split_counts,
+    LabelState, SplitCounts, apply_label, custom_split_table, finish_label, plan_label,
+    split_counts,
 )
 from gsprocessing.tables import resolve
 from gsprocessing.transforms.base import quote
@@ -85,7 +86,7 @@ class TableFit:
 
     features: List[FittedFeature]
     labels: List[LabelState]
-    splits: List[Optional[Tuple[Dict[int, int], int, int]]]  # per label (labels.split_counts)
+    splits: List[Optional[SplitCounts]]  # per label (labels.split_counts)
 
 
 def fit_table(run: Run, kind: str, name: str, df: DataFrame, features: Sequence[FeatureSpec],

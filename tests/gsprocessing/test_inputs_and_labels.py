@@ -8,6 +8,7 @@ import pytest
 from pyspark.sql import functions as F
 
 from graphmill.errors import InputError
+from gsprocessing import labels as labels_module
 from gsprocessing.config import parse_graph_config
 from gsprocessing.config.schema import LabelSpec
 from gsprocessing.fitpass import FitPass
@@ -311,10 +312,13 @@ def test_csv_numbers_parsed_once_shared_columns_keep_their_text(spark, tmp_path)
                                             transforms_from=str(out / "transforms.json")))
 
 
-@pytest.mark.parametrize("rows", [0, 1000, 10**9])  # buckets of 1, 4 and 16 bits
-def test_random_split_is_the_definition_whatever_the_bucket_bits(spark, rows):
+@pytest.mark.parametrize("rows", [0, 1000, 10**5, 10**9])  # buckets of 1, 4, 11 and 16 bits
+def test_random_split_is_the_definition_whatever_the_bucket_bits(spark, rows, monkeypatch):
     """The labelled rows ordered by (xxhash64(seed, key), key): the first round(n * 0.6) are
-    train, and so on, whether the hash buckets the pass counts are coarse or fine."""
+    train, and so on, whether the hash buckets the pass counts are coarse or fine, and whether
+    the rows the cuts fall among were kept by the pass (the table's true size, 1000 rows: both
+    cuts) or are collected by a query of their own (no size given: both; a size that puts the
+    windows too narrow: the second cut; one that would keep too many rows: both)."""
     df = spark.range(1000).select(F.col("id").alias("k"), F.when(F.col("id") % 10 == 3, None)
                                   .otherwise((F.col("id") % 4).cast("string")).alias("y"))
     spec = LabelSpec(column="y", task="classification", split=(0.6, 0.2, 0.2))
@@ -323,9 +327,15 @@ def test_random_split_is_the_definition_whatever_the_bucket_bits(spark, rows):
     result = fit.run(df)
     state = finish_label(df, spec, None, result, "l_")
     counted = split_counts(result, "l_")
-    assert counted[2] == {0: 1, 1000: 4, 10**9: 16}[rows]
+    assert counted.bits == {0: 1, 1000: 4, 10**5: 11, 10**9: 16}[rows]
+    queried = []
+    real = labels_module._bucket_rows
+    monkeypatch.setattr(labels_module, "_bucket_rows",
+                        lambda *a: queried.append(a[-1]) or real(*a))
     got = apply_label(df, state, spec, 7, "k", "label", counted).select(
         "k", *state.masks).collect()
+    assert [len(q) for q in queried] == {0: [1], 1000: [], 10**5: [1], 10**9: [2]}[rows]
+    assert bool(counted.near) == (rows in (1000, 10**5))
     order = [r.k for r in df.where(F.col("y").isNotNull()).select(
         "k", F.xxhash64(F.lit(7), F.col("k")).alias("h")).orderBy("h", "k").collect()]
     assert len(order) == 900
