@@ -21,8 +21,8 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from graphmill.spark import DOUBLE, FLOAT, LONG
 from graphmill.errors import InputError
+from graphmill.spark import DOUBLE, FLOAT, LONG
 from gsprocessing.config.schema import FeatureSpec
 from gsprocessing.fitpass import FitPass, FitResult
 from gsprocessing.output import FeatureInfo
