@@ -102,16 +102,14 @@ def plan_label(df: DataFrame, spec: LabelSpec, state: Optional[LabelState], fit:
     if key is not None and spec.custom_split is None:
         has = _presence(spec, state)
         bits = split_bits(rows) if rows is not None else _MAX_BUCKET_BITS
-        fit.add_counted(prefix + "buckets",
-                        F.when(has, F.array(_bucket(seed, key, bits).cast(STRING))))
+        bucket = _bucket(seed, key, bits)
+        fit.add_counted(prefix + "buckets", F.when(has, F.array(bucket.cast(STRING))))
         fit.add_aggregates(prefix + "split_", {"unlabeled": F.sum(F.when(has, 0).otherwise(1)),
                                                "bits": F.lit(bits)})
         windows = _cut_windows(spec.split, bits, rows)
         if windows:  # the rows a cut is likely to fall among, as "hash:key" values
-            bucket = _bucket(seed, key, bits)
             near = functools.reduce(operator.or_, [bucket.between(lo, hi) for lo, hi in windows])
-            row = F.concat_ws(":", F.xxhash64(F.lit(seed), F.col(key)).cast(STRING),
-                              F.col(key).cast(STRING))
+            row = F.concat_ws(":", _row_hash(seed, key).cast(STRING), F.col(key).cast(STRING))
             fit.add_counted(prefix + "near", F.when(has & near, F.array(row)))
 
 
@@ -260,7 +258,7 @@ def apply_label(df: DataFrame, state: LabelState, spec: LabelSpec, seed: int, ke
     def as_row(hash_key: Tuple[int, int]) -> Column:
         return F.struct(*[F.lit(v).cast(LONG).alias(n) for n, v in zip("hk", hash_key)])
 
-    row = F.struct(F.xxhash64(F.lit(seed), F.col(key)).alias("h"),
+    row = F.struct(_row_hash(seed, key).alias("h"),
                    F.col(key).cast(LONG).alias("k"))
     for i, name in enumerate(state.masks):
         low, high = bounds[i], bounds[i + 1]
@@ -319,9 +317,14 @@ def split_bits(rows: int) -> int:
     return min(_MAX_BUCKET_BITS, max(1, (rows // _ROWS_PER_BUCKET).bit_length()))
 
 
+def _row_hash(seed: int, key: str) -> Column:
+    """The hash that orders a table's rows for the random split."""
+    return F.xxhash64(F.lit(seed), F.col(key))
+
+
 def _bucket(seed: int, key: str, bits: int) -> Column:
     """A row's split bucket: the top ``bits`` bits of its hash (their order is the hash's)."""
-    return F.shiftright(F.xxhash64(F.lit(seed), F.col(key)), 64 - bits)
+    return F.shiftright(_row_hash(seed, key), 64 - bits)
 
 
 def _split_bounds(df: DataFrame, fractions, seed: int, key: str, flag: str,
@@ -336,7 +339,7 @@ def _split_bounds(df: DataFrame, fractions, seed: int, key: str, flag: str,
     driver. The pass keeps the rows of the buckets around the expected cuts (``counted.near``);
     only a cut outside them costs a job, which collects its bucket's rows.
     """
-    h = F.xxhash64(F.lit(seed), F.col(key))
+    h = _row_hash(seed, key)
     bits = counted.bits if counted is not None else _MAX_BUCKET_BITS
     bucket = F.when(F.col(flag), _bucket(seed, key, bits))
     near: Dict[int, List[Tuple[int, int]]] = {}
