@@ -42,7 +42,6 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, FrozenSet, List, Mapping, Optional
 
-import pandas as pd
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
@@ -50,7 +49,8 @@ from pyspark.sql import types as T
 from graphmill.errors import InputError
 from graphmill.spark import BOOL, FLOAT, FLOATS, STRING
 from gsprocessing.transforms.base import (
-    State, Transform, check_choice, check_separator, column_kind, quote, value_tokens,
+    State, Transform, batched_udf, check_choice, check_separator, column_kind, quote,
+    value_tokens,
 )
 
 ORDERS = ("value", "frequency")
@@ -269,11 +269,10 @@ def _literal_map(lookup: Mapping[str, int]) -> Column:
 def _unknown_flag(known: FrozenSet[str]) -> Callable[[Column], Column]:
     """A pandas_udf: whether a row has a value not in ``known``."""
 
-    @F.pandas_udf(BOOL)
-    def flag(tokens: pd.Series) -> pd.Series:
+    def flag(tokens):
         return tokens.map(lambda ts: any(t not in known for t in ts)).astype(bool)
 
-    return flag
+    return batched_udf(flag, BOOL)
 
 
 class Categorical(ToCategorical):

@@ -44,17 +44,20 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
-import numpy as np
-import pandas as pd
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
-from pyspark.sql.functions import pandas_udf
 
 from graphmill.errors import InputError
-from gsprocessing.transforms.base import State, Transform, check_choice, column_kind, quote
+from gsprocessing.transforms.base import (
+    State, Transform, batched_udf, check_choice, column_kind, quote,
+)
+
+if TYPE_CHECKING:  # (imported where they are used: a job that has no HF feature needs neither)
+    import numpy as np
+    import pandas as pd
 
 TOKEN_OUTPUTS = ("input_ids", "attention_mask", "token_type_ids")
 POOLINGS = ("mean", "cls", "pooler")
@@ -196,6 +199,8 @@ def texts_of(values: pd.Series) -> List[str]:
 
 def tokenize_batch(values: pd.Series, path: str, max_len: int) -> Dict[str, np.ndarray]:
     """``(n, max_len)`` int64 arrays ``input_ids``, ``attention_mask``, ``token_type_ids``."""
+    import numpy as np
+
     if len(values) == 0:
         return {name: np.zeros((0, max_len), dtype=np.int64) for name in TOKEN_OUTPUTS}
     enc = _load("tokenizer", path)(texts_of(values), max_length=max_len, truncation=True,
@@ -219,6 +224,7 @@ def bucket_length(tokens: int, max_len: int) -> int:
 def embed_batch(values: pd.Series, path: str, max_len: int, batch_size: int,
                 pooling: str) -> np.ndarray:
     """``(n, hidden)`` float32 embeddings; rows grouped by padded length (see the module doc)."""
+    import numpy as np
     import torch
 
     tokenizer, (model, has_pooler) = _load("tokenizer", path), _load("model", path)
@@ -337,11 +343,13 @@ class TokenizeHF(_HFTransform):
         schema = T.StructType([T.StructField(n, T.ArrayType(T.LongType(), False))
                                for n in TOKEN_OUTPUTS])
 
-        @pandas_udf(schema)
-        def tokenize(values: pd.Series) -> pd.DataFrame:
+        def tokenize(values):
+            import pandas as pd
+
             arrays = tokenize_batch(values, path, max_len)
             return pd.DataFrame({n: list(arrays[n]) for n in TOKEN_OUTPUTS})
 
+        tokenize = batched_udf(tokenize, schema, frame=True)
         return df.withColumn(out, tokenize(F.col(quote(column))))
 
 
@@ -379,10 +387,12 @@ class BertHF(_HFTransform):
         path, max_len = self.checked_path(column, state), state.max_seq_length
         batch_size, pooling = self.infer_batch_size, state.pooling
 
-        @pandas_udf(T.ArrayType(T.FloatType(), False))
-        def embed(values: pd.Series) -> pd.Series:
+        def embed(values):
+            import pandas as pd
+
             return pd.Series(list(embed_batch(values, path, max_len, batch_size, pooling)))
 
+        embed = batched_udf(embed, T.ArrayType(T.FloatType(), False))
         return df.withColumn(out, embed(F.col(quote(column))))
 
 

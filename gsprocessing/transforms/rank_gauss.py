@@ -36,15 +36,13 @@ from dataclasses import dataclass, field
 from statistics import NormalDist
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-import numpy as np
-import pandas as pd
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from graphmill.spark import DOUBLE, LONG
 from gsprocessing.transforms.base import (
-    Imputer, State, Transform, as_double, bad_number_count, check_scalar_number_column,
-    most_frequent, raise_bad_numbers,
+    Imputer, State, Transform, as_double, bad_number_count, batched_udf,
+    check_scalar_number_column, most_frequent, raise_bad_numbers,
 )
 
 _NORMAL = NormalDist()
@@ -150,7 +148,7 @@ class RankGauss(Transform):
         picked += counts.orderBy(F.desc("count"), "v").limit(k).collect()
         knots = sorted({float(r.v) for r in picked} | {float(v) for v in ends})
         own = {float(r.v): r["count"] for r in picked}
-        bucket = _bucketer(np.asarray(knots, dtype="float64"))
+        bucket = _bucketer(knots)
         per = {int(r.b): r for r in counts.withColumn("b", bucket("v")).groupBy("b").agg(
             F.sum("count").alias("n"), F.count(F.lit(1)).alias("distinct"),
             F.min_by("count", "v").alias("first")).collect()}
@@ -181,31 +179,39 @@ class RankGauss(Transform):
             x = F.coalesce(x, F.lit(float(state.fill)))
         if not state.values:  # no value at all was present when fitted, and no fill
             return F.lit(math.nan).cast(DOUBLE)
-        interpolate = _interpolator(np.asarray(state.values, dtype="float64"),
-                                    np.asarray(state.outputs, dtype="float64"))
+        interpolate = _interpolator(state.values, state.outputs)
         # Arrow turns a NaN from pandas into null; missing stays NaN like the other transforms.
         return F.coalesce(interpolate(x), F.lit(math.nan).cast(DOUBLE))
 
 
-def _bucketer(knots: np.ndarray) -> Callable[[Column], Column]:
+def _bucketer(knots: Sequence[float]) -> Callable[[Column], Column]:
     """A pandas_udf: the number of knots <= x, so bucket j >= 1 is [knots[j-1], knots[j]).
     (Spark ML's Bucketizer stalled with 100,000 splits; a binary search per batch does not.)"""
+    import numpy as np
 
-    @F.pandas_udf(LONG)
-    def bucket(x: pd.Series) -> pd.Series:
-        return pd.Series(np.searchsorted(knots, x.to_numpy(dtype="float64"), side="right"))
+    table = np.asarray(knots, dtype="float64")
 
-    return bucket
+    def bucket(x):
+        import pandas as pd
+
+        return pd.Series(np.searchsorted(table, x.to_numpy(dtype="float64"), side="right"))
+
+    return batched_udf(bucket, LONG)
 
 
-def _interpolator(knots: np.ndarray, outputs: np.ndarray) -> Callable[[Column], Column]:
+def _interpolator(knots: Sequence[float],
+                  outputs: Sequence[float]) -> Callable[[Column], Column]:
     """A pandas_udf: linear interpolation in the knot table, over Arrow batches."""
+    import numpy as np
 
-    @F.pandas_udf(DOUBLE)
-    def interpolate(x: pd.Series) -> pd.Series:
+    knots, outputs = (np.asarray(v, dtype="float64") for v in (knots, outputs))
+
+    def interpolate(x):
+        import pandas as pd
+
         values = x.to_numpy(dtype="float64", na_value=np.nan)
         # np.interp returns outputs[i] exactly at knots[i]: seen values re-apply bit for bit.
         # It maps NaN to the only output when there is a single knot: keep missing as NaN.
         return pd.Series(np.where(np.isnan(values), np.nan, np.interp(values, knots, outputs)))
 
-    return interpolate
+    return batched_udf(interpolate, DOUBLE)
