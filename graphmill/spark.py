@@ -79,6 +79,9 @@ def make_spark(app_name: str, conf: Optional[Dict[str, str]] = None):
                 builder = builder.config(key, value)
     for key, value in conf.items():
         builder = builder.config(key, value)
+    # While the JVM starts the main thread only waits for it: meanwhile, import what PySpark's
+    # py4j converters import on their first use (pandas and numpy, about 0.4 s).
+    threading.Thread(target=_preload, name="gm-preload", daemon=True).start()
     spark = builder.getOrCreate()
     if "spark.sql.shuffle.partitions" not in conf and not submitted.contains(
             "spark.sql.shuffle.partitions"):
@@ -88,6 +91,13 @@ def make_spark(app_name: str, conf: Optional[Dict[str, str]] = None):
     log.info("Spark %s, master %s, shuffle partitions %s", spark.version,
              spark.sparkContext.master, spark.conf.get("spark.sql.shuffle.partitions"))
     return spark
+
+
+def _preload() -> None:
+    try:
+        import pyspark.testing.utils  # noqa: F401  (imports pandas, numpy, pyarrow)
+    except Exception:  # (without them PySpark works as it did: nothing is lost)
+        pass
 
 
 class Scratch:
