@@ -75,6 +75,20 @@ class HadoopFS:
         finally:
             stream.close()
 
+    def head(self, path: str, size: int) -> bytes:
+        """Up to ``size`` bytes from the start of the file at ``path``; decompressed when its
+        name says it is compressed (``.gz``, ``.bz2``, ...: as Spark's text readers do)."""
+        fs, p = self._resolve(path)
+        stream = fs.open(p)
+        try:
+            codec = self._jvm.org.apache.hadoop.io.compress.CompressionCodecFactory(
+                self._conf).getCodec(p)
+            if codec is not None:
+                stream = codec.createInputStream(stream)
+            return bytes(stream.readNBytes(size))
+        finally:
+            stream.close()
+
     def glob(self, pattern: str) -> List[str]:
         """Paths matching ``pattern`` (Hadoop glob syntax: ``*``, ``?``, ``[ab]``, ``{a,b}``), sorted."""
         fs, p = self._resolve(pattern)

@@ -1,6 +1,7 @@
 """Reading the user's input tables, with every schema problem reported before any real job.
 
-CSV is read as strings with the header's column names, RFC 4180 quotes (fields may hold the
+CSV is read as strings with the header's column names (read without a Spark job:
+:func:`csv_header`), RFC 4180 quotes (fields may hold the
 separator, quotes and line breaks), the configured encoding, and a hidden column that catches
 ragged rows (more or fewer fields than the header): :func:`scan` counts them, with the rows read
 per file and the missing values per column, in one pass, and a ragged row is an error that names
@@ -9,6 +10,7 @@ the file and shows the row.
 
 from __future__ import annotations
 
+import codecs
 import functools
 import operator
 from dataclasses import dataclass, field
@@ -29,6 +31,7 @@ from gsprocessing.transforms.base import not_a_number, parse_number, quote, rais
 BAD_ROW = "__gm_bad_row"  # Spark's corrupt-record column: the raw text of a ragged CSV row
 MAX_NULL_COLUMNS = 100    # wider tables get missing-value counts for the columns used only
 MAX_OBSERVED_FILES = 16  # CSV files beyond which rows per file are counted by a job of their own
+HEADER_BYTES = 1 << 20  # a CSV header record longer than this is left to Spark (a job)
 
 
 @dataclass
@@ -101,12 +104,85 @@ def read_table(spark: SparkSession, source: TableSource, files: List[str],
                 .option("quote", '"').option("escape", '"').option("multiLine", True)
                 .option("encoding", source.encoding))
 
-    header = reader().option("inferSchema", False).csv(files).columns
+    header = csv_header(HadoopFS(spark), source, files)
+    if header is None:  # (Spark reads it: one job)
+        header = reader().option("inferSchema", False).csv(files).columns
     schema = T.StructType([T.StructField(c, T.StringType()) for c in header]
                           + [T.StructField(BAD_ROW, T.StringType())])
     df = (reader().schema(schema).option("mode", "PERMISSIVE")
           .option("columnNameOfCorruptRecord", BAD_ROW).csv(files))
     return InputTable(df=df, files=files, where=where, source=source)
+
+
+def csv_header(fs: HadoopFS, source: TableSource, files: Sequence[str]) -> Optional[List[str]]:
+    """The column names Spark's CSV reader gives ``files``, read without a Spark job (about
+    0.5 s of a run's start-up): the first record of the first file that has one, named as
+    Spark names them (an empty name is ``_c<i>``, a name repeated, in any case, gets its
+    index appended); ``_c0, _c1, ...`` without a header. None when it cannot be read here (a
+    separator of more than one character, or a first record over ``HEADER_BYTES``): Spark
+    then reads it."""
+    if len(source.separator) != 1:
+        return None
+    for path in files:
+        data = fs.head(path, HEADER_BYTES)
+        whole = len(data) < HEADER_BYTES
+        text = codecs.getincrementaldecoder(source.encoding)(errors="replace").decode(
+            data, final=whole)
+        fields = _first_record(text.lstrip("\ufeff"), source.separator, whole)
+        if fields is None:
+            return None
+        if fields:
+            return _spark_names(fields) if source.header else \
+                [f"_c{i}" for i in range(len(fields))]
+    return []  # (no file has a record: Spark finds no column either)
+
+
+def _first_record(text: str, separator: str, whole: bool) -> Optional[List[str]]:
+    """The fields of the first record of CSV ``text`` (blank lines skipped; RFC 4180 quotes: a
+    field that starts with one may hold separators and line breaks, ``""`` inside it is a
+    quote); [] when there is none, None when it does not end within ``text`` (``whole``: the
+    text is the whole file)."""
+    i, n = 0, len(text)
+    while i < n and text[i] in "\r\n":
+        i += 1
+    if i == n:
+        return [] if whole else None
+    fields: List[str] = []
+    field: List[str] = []
+    quoted, fresh = False, True  # inside quotes; at the start of a field
+    while i < n:
+        ch = text[i]
+        i += 1
+        if quoted:
+            if ch != '"':
+                field.append(ch)
+            elif i < n and text[i] == '"':
+                field.append('"')
+                i += 1
+            elif i == n and not whole:
+                return None  # (a quote doubled across the end of what was read?)
+            else:
+                quoted = False
+        elif ch == '"' and fresh:
+            quoted, fresh = True, False
+        elif ch == separator:
+            fields.append("".join(field))
+            field, fresh = [], True
+        elif ch in "\r\n":
+            return fields + ["".join(field)]
+        else:
+            field.append(ch)
+            fresh = False
+    return fields + ["".join(field)] if whole and not quoted else None
+
+
+def _spark_names(names: Sequence[str]) -> List[str]:
+    """A header's fields as Spark names its columns (``CSVUtils.makeSafeHeader``, with Spark's
+    default case-insensitive names)."""
+    lower = [n.lower() for n in names if n]
+    repeated = {n for n in lower if lower.count(n) > 1}
+    return [f"_c{i}" if not n else f"{n}{i}" if n.lower() in repeated else n
+            for i, n in enumerate(names)]
 
 
 def scan(table: InputTable, used: Sequence[str], ids: Sequence[str] = (),

@@ -1,0 +1,63 @@
+"""The CSV header read without a Spark job (tables.csv_header) names the columns as Spark does."""
+
+import gzip
+
+import pytest
+
+from graphmill.hadoopfs import HadoopFS
+from gsprocessing import tables
+from gsprocessing.config.schema import TableSource
+from gsprocessing.tables import csv_header, read_table
+
+CASES = {  # name: (files' bytes, separator, header, encoding)
+    "plain": ([b"a,b,c\n1,2,3\n"], ",", True, "utf-8"),
+    "bom, repeated and empty names, quoted separator": (
+        [b'\xef\xbb\xbfid,"a,b",,id,ID,""\n1,2,3,4,5,6\n'], ",", True, "utf-8"),
+    "quoted line break and quotes": ([b'"x\ny","say ""hi""",z\n1,2,3\n'], ",", True, "utf-8"),
+    "crlf": ([b"a,b\r\n1,2\r\n"], ",", True, "utf-8"),
+    "blank lines first, no newline at the end": ([b"\n\na;b\n1;2"], ";", True, "utf-8"),
+    "header only, no newline": ([b"a\tb"], "\t", True, "utf-8"),
+    "latin-1": (["café|prix\n1|2\n".encode("latin-1")], "|", True, "iso-8859-1"),
+    "utf-16": (["nom,âge\n1,2\n".encode("utf-16")], ",", True, "utf-16"),
+    "no header": ([b"1,2,3\n4,5,6\n"], ",", False, "utf-8"),
+    "empty first file": ([b"", b"p,q\n1,2\n"], ",", True, "utf-8"),
+    "every file empty": ([b"", b""], ",", True, "utf-8"),
+    "quote inside a field": ([b'a"b,c\n1,2\n'], ",", True, "utf-8"),
+    "gzip": ([gzip.compress(b"g,h\n1,2\n")], ",", True, "utf-8"),
+}
+
+
+def _files(tmp_path, name, contents):
+    folder = tmp_path / str(abs(hash(name)))
+    folder.mkdir()
+    paths = []
+    for i, data in enumerate(contents):
+        path = folder / (f"f{i}.csv.gz" if data[:2] == b"\x1f\x8b" else f"f{i}.csv")
+        path.write_bytes(data)
+        paths.append(f"file:{path}")
+    return paths
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_header_is_spark_s(spark, tmp_path, name):
+    contents, sep, header, encoding = CASES[name]
+    files = _files(tmp_path, name, contents)
+    source = TableSource(files=tuple(files), format="csv", separator=sep, header=header,
+                         encoding=encoding)
+    spark_says = (spark.read.option("header", header).option("sep", sep).option("quote", '"')
+                  .option("escape", '"').option("multiLine", True).option("encoding", encoding)
+                  .option("inferSchema", False).csv(files).columns)
+    assert csv_header(HadoopFS(spark), source, files) == spark_says
+
+
+def test_header_past_the_limit_is_read_by_spark(spark, tmp_path, monkeypatch):
+    """A first record longer than HEADER_BYTES (or a separator of several characters) is left
+    to Spark's reader; the table reads the same."""
+    files = _files(tmp_path, "long", [b'"a long\nname",b\n1,2\n'])
+    source = TableSource(files=tuple(files), format="csv")
+    monkeypatch.setattr(tables, "HEADER_BYTES", 8)
+    assert csv_header(HadoopFS(spark), source, files) is None
+    table = read_table(spark, source, files, "t")
+    assert table.df.columns[:2] == ["a long\nname", "b"]
+    wide = TableSource(files=tuple(files), format="csv", separator="||")
+    assert csv_header(HadoopFS(spark), wide, files) is None
