@@ -1,11 +1,10 @@
 """Reading the user's input tables, with every schema problem reported before any real job.
 
 CSV is read as strings with the header's column names (read without a Spark job:
-:func:`csv_header`), RFC 4180 quotes (fields may hold the
-separator, quotes and line breaks), the configured encoding, and a hidden column that catches
-ragged rows (more or fewer fields than the header): :func:`scan` counts them, with the rows read
-per file and the missing values per column, in one pass, and a ragged row is an error that names
-the file and shows the row.
+:func:`csv_header`), RFC 4180 quotes (fields may hold the separator, quotes and line breaks),
+the configured encoding, and a hidden column that catches ragged rows (more or fewer fields than
+the header): :func:`scan` counts them, with the rows read per file and the missing values per
+column, in one pass, and a ragged row is an error that names the file and shows the row.
 """
 
 from __future__ import annotations
