@@ -1,4 +1,5 @@
-"""What the footers of Parquet files say about them, read on the driver without a Spark job.
+"""What the footers of Parquet files say about them, read on the driver without a Spark job:
+their schema (:func:`footer_schema`), rows and missing values (:func:`footer_stats`).
 
 A Parquet footer holds each row group's row count and, per column chunk, statistics: the number
 of nulls and the smallest and largest value. For the input tables that is enough to count rows
@@ -14,9 +15,12 @@ the table instead. Nothing here guesses.
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence
+
+from pyspark.sql import types as T
 
 log = logging.getLogger(__name__)
 
@@ -46,22 +50,12 @@ def footer_stats(spark, files: Sequence[str], columns: Sequence[str]) -> Optiona
     footer does not have them all (or there are more than ``MAX_FOOTER_FILES`` files)."""
     if not files or len(files) > MAX_FOOTER_FILES:
         return None
-    jvm = spark.sparkContext._jvm
-    conf = spark.sparkContext._jsc.hadoopConfiguration()
     result = []
     for name in files:
-        path = jvm.org.apache.hadoop.fs.Path(name)
-        try:
-            reader = jvm.org.apache.parquet.hadoop.ParquetFileReader.open(
-                jvm.org.apache.parquet.hadoop.util.HadoopInputFile.fromPath(path, conf))
-        except Exception as err:  # noqa: BLE001  (py4j wraps whatever the reader raises)
-            log.info("%s: footer not read (%s); the table is scanned instead", name,
-                     str(err).splitlines()[0][:200])
+        path, footer = _footer(spark, name, "the table is scanned instead")
+        if footer is None:
             return None
-        try:
-            stats = _file_stats(reader.getFooter(), columns)
-        finally:
-            reader.close()
+        stats = _file_stats(footer, columns)
         if stats is None:
             log.info("%s: its footer has no complete statistics for %s; the table is scanned "
                      "instead", name, list(columns))
@@ -69,6 +63,57 @@ def footer_stats(spark, files: Sequence[str], columns: Sequence[str]) -> Optiona
         rows, found = stats
         result.append(FileStats(uri=str(path.toUri().toString()), rows=rows, columns=found))
     return result
+
+
+def footer_schema(spark, name: str):
+    """The Spark schema of the Parquet file ``name``, from its footer as Spark's own schema
+    inference reads it (the schema Spark wrote there, else the Parquet types converted; every
+    field nullable), without the Spark job that inference runs; None when the footer cannot be
+    read or converted."""
+    path, footer = _footer(spark, name, "Spark reads the schema")
+    if footer is None:
+        return None
+    parquet = spark.sparkContext._jvm.org.apache.spark.sql.execution.datasources.parquet
+    try:
+        converter = parquet.ParquetToSparkSchemaConverter(
+            spark._jsparkSession.sessionState().conf())
+        schema = parquet.ParquetFileFormat.readSchemaFromFooter(
+            spark.sparkContext._jvm.org.apache.parquet.hadoop.Footer(path, footer), converter)
+        return _nullable(T.StructType.fromJson(json.loads(schema.json())))
+    except Exception as err:  # noqa: BLE001  (py4j: the class or method may differ by version)
+        log.info("%s: schema not converted here (%s); Spark reads it", name,
+                 str(err).splitlines()[0][:200])
+        return None
+
+
+def _nullable(dtype):
+    """``dtype`` with every field, element and value nullable, as Spark's file sources read."""
+    if isinstance(dtype, T.StructType):
+        return T.StructType([T.StructField(f.name, _nullable(f.dataType), True, f.metadata)
+                             for f in dtype.fields])
+    if isinstance(dtype, T.ArrayType):
+        return T.ArrayType(_nullable(dtype.elementType), True)
+    if isinstance(dtype, T.MapType):
+        return T.MapType(_nullable(dtype.keyType), _nullable(dtype.valueType), True)
+    return dtype
+
+
+def _footer(spark, name: str, otherwise: str):
+    """(Hadoop path, the file's ParquetMetadata), or (path, None) when it cannot be read (logged
+    with what is done ``otherwise``)."""
+    jvm = spark.sparkContext._jvm
+    path = jvm.org.apache.hadoop.fs.Path(name)
+    try:
+        reader = jvm.org.apache.parquet.hadoop.ParquetFileReader.open(
+            jvm.org.apache.parquet.hadoop.util.HadoopInputFile.fromPath(
+                path, spark.sparkContext._jsc.hadoopConfiguration()))
+    except Exception as err:  # noqa: BLE001  (py4j wraps whatever the reader raises)
+        log.info("%s: footer not read (%s); %s", name, str(err).splitlines()[0][:200], otherwise)
+        return path, None
+    try:
+        return path, reader.getFooter()
+    finally:
+        reader.close()
 
 
 def _file_stats(footer, columns: Sequence[str]):

@@ -21,7 +21,7 @@ from pyspark.sql import types as T
 
 from graphmill.errors import GraphMillError, InputError, Problems
 from graphmill.hadoopfs import HadoopFS, file_uris
-from graphmill.parquet_footers import footer_stats
+from graphmill.parquet_footers import footer_schema, footer_stats
 from graphmill.spark import IN_FILE, IN_ROW, STRING, FileOrder, Scratch, observe
 from gsprocessing.config.schema import TableSource
 from gsprocessing.transforms import TRANSFORMS
@@ -94,7 +94,9 @@ def read_table(spark: SparkSession, source: TableSource, files: List[str],
                where: str) -> InputTable:
     """Read CSV (every column as string, RFC 4180 quotes) or Parquet (native types)."""
     if source.format == "parquet":
-        return InputTable(df=spark.read.parquet(*files), files=files, where=where, source=source)
+        schema = footer_schema(spark, files[0])  # (Spark's schema inference runs a job)
+        reader = spark.read if schema is None else spark.read.schema(schema)
+        return InputTable(df=reader.parquet(*files), files=files, where=where, source=source)
 
     def reader():
         # multiLine: a quoted field may hold line breaks (RFC 4180); without it Spark would cut

@@ -1,10 +1,16 @@
-"""The CSV header read without a Spark job (tables.csv_header) names the columns as Spark does."""
+"""What is read of the input tables without a Spark job is what Spark's readers would say: the
+names of a CSV header (tables.csv_header), the schema of a Parquet file (footer_schema)."""
 
+import datetime
+import decimal
 import gzip
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from graphmill.hadoopfs import HadoopFS
+from graphmill.parquet_footers import footer_schema
 from gsprocessing import tables
 from gsprocessing.config.schema import TableSource
 from gsprocessing.tables import csv_header, read_table
@@ -61,3 +67,22 @@ def test_header_past_the_limit_is_read_by_spark(spark, tmp_path, monkeypatch):
     assert table.df.columns[:2] == ["a long\nname", "b"]
     wide = TableSource(files=tuple(files), format="csv", separator="||")
     assert csv_header(HadoopFS(spark), wide, files) is None
+
+
+def test_parquet_schema_is_spark_s(spark, tmp_path):
+    """From pyarrow's files (Parquet types converted) and Spark's (the schema Spark wrote in
+    the footer: here a nested struct and non-nullable fields)."""
+    pq.write_table(pa.table({
+        "i32": pa.array([1], pa.int32()), "i64": [2], "f": pa.array([1.5], pa.float32()),
+        "d": [2.5], "s": ["x"], "b": [True], "tags": [["a", "b"]], "xs": [[1.0, 2.0]],
+        "day": [datetime.date(2020, 1, 2)], "ts": [datetime.datetime(2020, 1, 2, 3, 4)],
+        "dec": pa.array([decimal.Decimal("1.25")], pa.decimal128(9, 2)),
+        "bin": [b"\x00"]}), tmp_path / "arrow.parquet")
+    spark.createDataFrame([(1, ("a", [1.0]))], "id long not null, st struct<n: string, "
+                          "v: array<double>>").write.parquet(str(tmp_path / "spark"))
+    written = [f"file:{p}" for p in sorted((tmp_path / "spark").glob("*.parquet"))]
+    for name in [f"file:{tmp_path}/arrow.parquet", written[0]]:
+        assert footer_schema(spark, name) == spark.read.parquet(name).schema
+    assert footer_schema(spark, f"file:{tmp_path}/missing.parquet") is None
+    table = read_table(spark, TableSource(files=(written[0],), format="parquet"), written, "t")
+    assert table.df.collect()[0].st.v == [1.0]
