@@ -33,8 +33,8 @@ CASES = {  # name: (files' bytes, separator, header, encoding)
 }
 
 
-def _files(tmp_path, name, contents):
-    folder = tmp_path / str(abs(hash(name)))
+def _files(tmp_path, contents):
+    folder = tmp_path / "in"
     folder.mkdir()
     paths = []
     for i, data in enumerate(contents):
@@ -47,7 +47,7 @@ def _files(tmp_path, name, contents):
 @pytest.mark.parametrize("name", list(CASES))
 def test_header_is_spark_s(spark, tmp_path, name):
     contents, sep, header, encoding = CASES[name]
-    files = _files(tmp_path, name, contents)
+    files = _files(tmp_path, contents)
     source = TableSource(files=tuple(files), format="csv", separator=sep, header=header,
                          encoding=encoding)
     spark_says = (spark.read.option("header", header).option("sep", sep).option("quote", '"')
@@ -59,7 +59,7 @@ def test_header_is_spark_s(spark, tmp_path, name):
 def test_header_past_the_limit_is_read_by_spark(spark, tmp_path, monkeypatch):
     """A first record longer than HEADER_BYTES (or a separator of several characters) is left
     to Spark's reader; the table reads the same."""
-    files = _files(tmp_path, "long", [b'"a long\nname",b\n1,2\n'])
+    files = _files(tmp_path, [b'"a long\nname",b\n1,2\n'])
     source = TableSource(files=tuple(files), format="csv")
     monkeypatch.setattr(tables, "HEADER_BYTES", 8)
     assert csv_header(HadoopFS(spark), source, files) is None
