@@ -130,6 +130,8 @@ def load_tables(spark: SparkSession, fs: HadoopFS, spec: GraphSpec, prefix: str,
     read = run_all(spark, parallel, [(f"read {block.where}", functools.partial(
         read_table, spark, block.source, files, block.where)) for block, *_, files in found])
     for (block, needed, *_), table in zip(found, read):
+        for message in table.problems:
+            problems.add(block.where, message)
         check_columns(table, needed, problems)
         tables[block.where] = table
     problems.raise_if_any()

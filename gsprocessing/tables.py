@@ -1,10 +1,11 @@
 """Reading the user's input tables, with every schema problem reported before any real job.
 
 CSV is read as strings with the header's column names (read without a Spark job:
-:func:`csv_header`), RFC 4180 quotes (fields may hold the separator, quotes and line breaks),
-the configured encoding, and a hidden column that catches ragged rows (more or fewer fields than
-the header): :func:`scan` counts them, with the rows read per file and the missing values per
-column, in one pass, and a ragged row is an error that names the file and shows the row.
+:func:`csv_header`; every file's header must be the first's: :func:`header_mismatches`), RFC
+4180 quotes (fields may hold the separator, quotes and line breaks), the configured encoding,
+and a hidden column that catches ragged rows (more or fewer fields than the header):
+:func:`scan` counts them, with the rows read per file and the missing values per column, in one
+pass, and a ragged row is an error that names the file and shows the row.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import codecs
 import functools
 import operator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Dict, List, Mapping, Optional, Sequence
 
@@ -31,6 +33,8 @@ BAD_ROW = "__gm_bad_row"  # Spark's corrupt-record column: the raw text of a rag
 MAX_NULL_COLUMNS = 100    # wider tables get missing-value counts for the columns used only
 MAX_OBSERVED_FILES = 16  # CSV files beyond which rows per file are counted by a job of their own
 HEADER_BYTES = 1 << 20  # a CSV header record longer than this is left to Spark (a job)
+HEAD_BYTES = 64 << 10  # read first from each file for its header (HEADER_BYTES if it needs more)
+HEADER_THREADS = 8  # files whose headers are read at once (one request each on object stores)
 
 
 @dataclass
@@ -46,6 +50,7 @@ class InputTable:
     selected: Optional[int] = None  # rows of ``df`` when it is a filtered part of the files
     order: Optional[FileOrder] = None  # each row's input position (set by scan)
     complete_ids: bool = False  # scan found no missing (null or empty) value in the id columns
+    problems: List[str] = field(default_factory=list)  # found while opening, reported together
 
     def describe(self) -> str:
         shown = ", ".join(self.files[:3]) + (f" (+{len(self.files) - 3} more)"
@@ -105,14 +110,16 @@ def read_table(spark: SparkSession, source: TableSource, files: List[str],
                 .option("quote", '"').option("escape", '"').option("multiLine", True)
                 .option("encoding", source.encoding))
 
-    header = csv_header(HadoopFS(spark), source, files)
+    fs = HadoopFS(spark)
+    header = csv_header(fs, source, files)
+    problems = header_mismatches(fs, source, files) if header is not None else []
     if header is None:  # (Spark reads it: one job)
         header = reader().option("inferSchema", False).csv(files).columns
     schema = T.StructType([T.StructField(c, T.StringType()) for c in header]
                           + [T.StructField(BAD_ROW, T.StringType())])
     df = (reader().schema(schema).option("mode", "PERMISSIVE")
           .option("columnNameOfCorruptRecord", BAD_ROW).csv(files))
-    return InputTable(df=df, files=files, where=where, source=source)
+    return InputTable(df=df, files=files, where=where, source=source, problems=problems)
 
 
 def csv_header(fs: HadoopFS, source: TableSource, files: Sequence[str]) -> Optional[List[str]]:
@@ -120,16 +127,9 @@ def csv_header(fs: HadoopFS, source: TableSource, files: Sequence[str]) -> Optio
     0.5 s of a run's start-up): the first record of the first file that has one, named as
     Spark names them (an empty name is ``_c<i>``, a name repeated, in any case, gets its
     index appended); ``_c0, _c1, ...`` without a header. None when it cannot be read here (a
-    separator of more than one character, or a first record over ``HEADER_BYTES``): Spark
-    then reads it."""
-    if len(source.separator) != 1:
-        return None
+    first record over ``HEADER_BYTES``): Spark then reads it."""
     for path in files:
-        data = fs.head(path, HEADER_BYTES)
-        whole = len(data) < HEADER_BYTES
-        text = codecs.getincrementaldecoder(source.encoding)(errors="replace").decode(
-            data, final=whole)
-        fields = _first_record(text.lstrip("\ufeff"), source.separator, whole)
+        fields = _file_record(fs, source, path)
         if fields is None:
             return None
         if fields:
@@ -138,11 +138,58 @@ def csv_header(fs: HadoopFS, source: TableSource, files: Sequence[str]) -> Optio
     return []  # (no file has a record: Spark finds no column either)
 
 
+def header_mismatches(fs: HadoopFS, source: TableSource, files: Sequence[str]) -> List[str]:
+    """One message per file whose header differs from the first file's.
+
+    Spark takes the column names from one file and drops the first record of every other file
+    unread, taking their fields by position: a file with its columns in another order would
+    have its values put under the wrong names, silently (Spark only logs it). Headers are
+    compared as Spark resolves names (case-insensitively); empty files are skipped, and so is
+    a header too long to be read here (see :func:`csv_header`).
+    """
+    if not source.header or len(files) < 2:
+        return []
+    with ThreadPoolExecutor(max_workers=HEADER_THREADS, thread_name_prefix="gm-header") as pool:
+        records = list(pool.map(lambda path: _file_record(fs, source, path), files))
+    found = [(path, fields) for path, fields in zip(files, records) if fields]
+    if not found:
+        return []
+    first, expected = found[0]
+    messages = []
+    for path, fields in found[1:]:
+        if [f.lower() for f in fields] != [f.lower() for f in expected]:
+            messages.append(
+                f"the header of {path} is {_shown(fields)}, not {_shown(expected)} as in "
+                f"{first}: Spark takes every file's columns by position, so its values would "
+                "be read under the wrong names; write the columns of every file of a table in "
+                "one order, or give such files a block of their own")
+    return messages
+
+
+def _shown(fields: Sequence[str]) -> str:
+    text = ", ".join(repr(f) for f in fields[:12])
+    return f"[{text}{', ...' if len(fields) > 12 else ''}] ({len(fields)} columns)"
+
+
+def _file_record(fs: HadoopFS, source: TableSource, path: str) -> Optional[List[str]]:
+    """The fields of the first record of one file ([] when it has none; None when it is longer
+    than ``HEADER_BYTES``): ``HEAD_BYTES`` are read first, the rest only when it needs more."""
+    for size in dict.fromkeys((min(HEAD_BYTES, HEADER_BYTES), HEADER_BYTES)):
+        data = fs.head(path, size)
+        whole = len(data) < size
+        text = codecs.getincrementaldecoder(source.encoding)(errors="replace").decode(
+            data, final=whole)
+        fields = _first_record(text.lstrip("\ufeff"), source.separator, whole)
+        if fields is not None or whole:
+            return fields
+    return None
+
+
 def _first_record(text: str, separator: str, whole: bool) -> Optional[List[str]]:
     """The fields of the first record of CSV ``text`` (blank lines skipped; RFC 4180 quotes: a
     field that starts with one may hold separators and line breaks, ``""`` inside it is a
-    quote); [] when there is none, None when it does not end within ``text`` (``whole``: the
-    text is the whole file)."""
+    quote; ``separator`` may have several characters); [] when there is none, None when it does
+    not end within ``text`` (``whole``: the text is the whole file)."""
     i, n = 0, len(text)
     while i < n and text[i] in "\r\n":
         i += 1
@@ -166,9 +213,10 @@ def _first_record(text: str, separator: str, whole: bool) -> Optional[List[str]]
                 quoted = False
         elif ch == '"' and fresh:
             quoted, fresh = True, False
-        elif ch == separator:
+        elif ch == separator[0] and text.startswith(separator, i - 1):
             fields.append("".join(field))
             field, fresh = [], True
+            i += len(separator) - 1
         elif ch in "\r\n":
             return fields + ["".join(field)]
         else:

@@ -7,7 +7,7 @@ import shutil
 import pytest
 from pyspark.sql import functions as F
 
-from graphmill.errors import InputError
+from graphmill.errors import ConfigError, InputError
 from gsprocessing import labels as labels_module
 from gsprocessing.config import parse_graph_config
 from gsprocessing.config.schema import LabelSpec
@@ -242,6 +242,24 @@ def test_ragged_csv_row_is_an_error_naming_the_file(spark, tmp_path):
                                          r"of the header .*items.csv: 'i2,pop,20,extra'"):
         process(spark, parse_graph_config(GRAPH, "graph.yaml"), ProcessOptions(
             input_prefix=str(data), output=str(tmp_path / "out"), duplicates="first"))
+    assert not (tmp_path / "out").exists()
+
+
+def test_csv_files_with_their_columns_in_another_order_are_an_error(spark, tmp_path):
+    """Every problem of the inputs at once, before any job: here the header of a second node
+    file (Spark would read its columns by position, under the first file's names)."""
+    data = tmp_path / "data"
+    graph = _one_type_graph(data, "n", "e", "id,x\n", "s,d\na,b\n",
+                            {"feature_col": "x", "transform": {"name": "max_min_norm"}})
+    (data / "n.csv").unlink()
+    (data / "n.csv").mkdir()
+    (data / "n.csv" / "part-0.csv").write_text("id,x,y\na,1,2\n")
+    (data / "n.csv" / "part-1.csv").write_text("id,y,x\nb,3,4\n")
+    with pytest.raises(ConfigError, match=r"nodes\[0\]: the header of .*part-1.csv is "
+                                          r"\['id', 'y', 'x'\] \(3 columns\), not "
+                                          r"\['id', 'x', 'y'\]"):
+        process(spark, graph, ProcessOptions(input_prefix=str(data),
+                                             output=str(tmp_path / "out")))
     assert not (tmp_path / "out").exists()
 
 

@@ -30,6 +30,7 @@ CASES = {  # name: (files' bytes, separator, header, encoding)
     "every file empty": ([b"", b""], ",", True, "utf-8"),
     "quote inside a field": ([b'a"b,c\n1,2\n'], ",", True, "utf-8"),
     "gzip": ([gzip.compress(b"g,h\n1,2\n")], ",", True, "utf-8"),
+    "separator of several characters": ([b'a||"b||c"||d\n1||2||3\n'], "||", True, "utf-8"),
 }
 
 
@@ -57,16 +58,35 @@ def test_header_is_spark_s(spark, tmp_path, name):
 
 
 def test_header_past_the_limit_is_read_by_spark(spark, tmp_path, monkeypatch):
-    """A first record longer than HEADER_BYTES (or a separator of several characters) is left
-    to Spark's reader; the table reads the same."""
+    """A first record longer than HEADER_BYTES is left to Spark's reader; the table reads the
+    same. One longer than HEAD_BYTES is read again, whole."""
     files = _files(tmp_path, [b'"a long\nname",b\n1,2\n'])
     source = TableSource(files=tuple(files), format="csv")
+    monkeypatch.setattr(tables, "HEAD_BYTES", 4)
+    assert csv_header(HadoopFS(spark), source, files) == ["a long\nname", "b"]
     monkeypatch.setattr(tables, "HEADER_BYTES", 8)
     assert csv_header(HadoopFS(spark), source, files) is None
     table = read_table(spark, source, files, "t")
     assert table.df.columns[:2] == ["a long\nname", "b"]
-    wide = TableSource(files=tuple(files), format="csv", separator="||")
-    assert csv_header(HadoopFS(spark), wide, files) is None
+
+
+def test_every_file_s_header_is_checked(spark, tmp_path, monkeypatch):
+    """Spark names the columns from one file and takes every other file's fields by position:
+    a file whose columns are in another order is reported (Spark would swap its values). A
+    difference in case only, an empty file and a header read in two steps are not."""
+    monkeypatch.setattr(tables, "HEAD_BYTES", 5)
+    files = _files(tmp_path, [b"", b"id,a,b\n1,x,y\n", b"ID,A,B\n2,x,y\n", b"id,b,a\n3,y,x\n",
+                              b"id,a\n4,x\n", b"id,a,b\n5,x,y\n"])
+    source = TableSource(files=tuple(files), format="csv")
+    table = read_table(spark, source, files, "nodes[0]")
+    assert table.df.columns[:3] == ["id", "a", "b"]
+    assert len(table.problems) == 2
+    assert table.problems[0].startswith(
+        f"the header of {files[3]} is ['id', 'b', 'a'] (3 columns), not ['id', 'a', 'b'] "
+        f"(3 columns) as in {files[1]}: Spark takes every file's columns by position")
+    assert table.problems[1].startswith(f"the header of {files[4]} is ['id', 'a'] (2 columns)")
+    without = TableSource(files=tuple(files), format="csv", header=False)
+    assert read_table(spark, without, files, "t").problems == []
 
 
 def test_parquet_schema_is_spark_s(spark, tmp_path):
