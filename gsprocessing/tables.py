@@ -95,9 +95,10 @@ def find_files(fs: HadoopFS, prefix: str, source: TableSource, where: str,
     return found
 
 
-def read_table(spark: SparkSession, source: TableSource, files: List[str],
-               where: str) -> InputTable:
-    """Read CSV (every column as string, RFC 4180 quotes) or Parquet (native types)."""
+def read_table(spark: SparkSession, source: TableSource, files: List[str], where: str,
+               fs: Optional[HadoopFS] = None) -> InputTable:
+    """Read CSV (every column as string, RFC 4180 quotes) or Parquet (native types); ``fs``:
+    the run's file system (else one is made)."""
     if source.format == "parquet":
         schema = footer_schema(spark, files[0])  # (Spark's schema inference runs a job)
         reader = spark.read if schema is None else spark.read.schema(schema)
@@ -110,9 +111,15 @@ def read_table(spark: SparkSession, source: TableSource, files: List[str],
                 .option("quote", '"').option("escape", '"').option("multiLine", True)
                 .option("encoding", source.encoding))
 
-    fs = HadoopFS(spark)
-    header = csv_header(fs, source, files)
-    problems = header_mismatches(fs, source, files) if header is not None else []
+    fs = fs or HadoopFS(spark)
+    problems: List[str] = []
+    if source.header and len(files) > 1:  # every file's header, to compare them
+        records = _file_records(fs, source, files)
+        header = _names(source, next((r for r in records if r != []), []))
+        if header is not None:
+            problems = header_mismatches(files, records)
+    else:
+        header = csv_header(fs, source, files)
     if header is None:  # (Spark reads it: one job)
         header = reader().option("inferSchema", False).csv(files).columns
     schema = T.StructType([T.StructField(c, T.StringType()) for c in header]
@@ -130,16 +137,22 @@ def csv_header(fs: HadoopFS, source: TableSource, files: Sequence[str]) -> Optio
     first record over ``HEADER_BYTES``): Spark then reads it."""
     for path in files:
         fields = _file_record(fs, source, path)
-        if fields is None:
-            return None
-        if fields:
-            return _spark_names(fields) if source.header else \
-                [f"_c{i}" for i in range(len(fields))]
+        if fields != []:
+            return _names(source, fields)
     return []  # (no file has a record: Spark finds no column either)
 
 
-def header_mismatches(fs: HadoopFS, source: TableSource, files: Sequence[str]) -> List[str]:
-    """One message per file whose header differs from the first file's.
+def _names(source: TableSource, fields: Optional[List[str]]) -> Optional[List[str]]:
+    """The column names Spark gives a first record's ``fields`` (None: not read here)."""
+    if fields is None:
+        return None
+    return _spark_names(fields) if source.header else [f"_c{i}" for i in range(len(fields))]
+
+
+def header_mismatches(files: Sequence[str],
+                      records: Sequence[Optional[List[str]]]) -> List[str]:
+    """One message per file whose header (its first record, in ``records``) differs from the
+    first file's.
 
     Spark takes the column names from one file and drops the first record of every other file
     unread, taking their fields by position: a file with its columns in another order would
@@ -147,10 +160,6 @@ def header_mismatches(fs: HadoopFS, source: TableSource, files: Sequence[str]) -
     compared as Spark resolves names (case-insensitively); empty files are skipped, and so is
     a header too long to be read here (see :func:`csv_header`).
     """
-    if not source.header or len(files) < 2:
-        return []
-    with ThreadPoolExecutor(max_workers=HEADER_THREADS, thread_name_prefix="gm-header") as pool:
-        records = list(pool.map(lambda path: _file_record(fs, source, path), files))
     found = [(path, fields) for path, fields in zip(files, records) if fields]
     if not found:
         return []
@@ -169,6 +178,13 @@ def header_mismatches(fs: HadoopFS, source: TableSource, files: Sequence[str]) -
 def _shown(fields: Sequence[str]) -> str:
     text = ", ".join(repr(f) for f in fields[:12])
     return f"[{text}{', ...' if len(fields) > 12 else ''}] ({len(fields)} columns)"
+
+
+def _file_records(fs: HadoopFS, source: TableSource,
+                  files: Sequence[str]) -> List[Optional[List[str]]]:
+    """:func:`_file_record` of every file, ``HEADER_THREADS`` files at once."""
+    with ThreadPoolExecutor(max_workers=HEADER_THREADS, thread_name_prefix="gm-header") as pool:
+        return list(pool.map(lambda path: _file_record(fs, source, path), files))
 
 
 def _file_record(fs: HadoopFS, source: TableSource, path: str) -> Optional[List[str]]:
