@@ -1,5 +1,6 @@
 """What the footers of Parquet files say about them, read on the driver without a Spark job:
-their schema (:func:`footer_schema`), rows and missing values (:func:`footer_stats`).
+their schema (:func:`footer_schema`, :func:`file_schemas`), rows and missing values
+(:func:`footer_stats`).
 
 A Parquet footer holds each row group's row count and, per column chunk, statistics: the number
 of nulls and the smallest and largest value. For the input tables that is enough to count rows
@@ -17,14 +18,16 @@ from __future__ import annotations
 
 import json
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from pyspark.sql import types as T
 
 log = logging.getLogger(__name__)
 
-MAX_FOOTER_FILES = 256  # beyond this, reading footers one by one on the driver is not worth it
+MAX_FOOTER_FILES = 256  # beyond this, the statistics are not taken from footers (a job counts)
+FOOTER_THREADS = 8  # footers read at once (one or two requests each on object stores)
 
 
 @dataclass
@@ -45,14 +48,18 @@ class FileStats:
     columns: Dict[str, ColumnStats]
 
 
-def footer_stats(spark, files: Sequence[str], columns: Sequence[str]) -> Optional[List[FileStats]]:
+def footer_stats(spark, files: Sequence[str], columns: Sequence[str],
+                 footers: Optional[Sequence[Tuple[object, object]]] = None
+                 ) -> Optional[List[FileStats]]:
     """Statistics of ``columns`` (top-level, primitive) in each of ``files``, or None when a
-    footer does not have them all (or there are more than ``MAX_FOOTER_FILES`` files)."""
+    footer does not have them all (or there are more than ``MAX_FOOTER_FILES`` files).
+    ``footers``: the files' footers as :func:`read_footers` gives them, if read already."""
     if not files or len(files) > MAX_FOOTER_FILES:
         return None
+    if footers is None:
+        footers = read_footers(spark, files, "the table is scanned instead")
     result = []
-    for name in files:
-        path, footer = _footer(spark, name, "the table is scanned instead")
+    for name, (path, footer) in zip(files, footers):
         if footer is None:
             return None
         stats = _file_stats(footer, columns)
@@ -65,14 +72,54 @@ def footer_stats(spark, files: Sequence[str], columns: Sequence[str]) -> Optiona
     return result
 
 
+def read_footers(spark, files: Sequence[str], otherwise: str) -> List[Tuple[object, object]]:
+    """(Hadoop path, ParquetMetadata or None) of each of ``files``, ``FOOTER_THREADS`` at a
+    time; a footer that cannot be read is None (logged with what is done ``otherwise``)."""
+    if len(files) < 2:
+        return [_footer(spark, name, otherwise) for name in files]
+    with ThreadPoolExecutor(min(FOOTER_THREADS, len(files)), "gm-footer") as pool:
+        return list(pool.map(lambda name: _footer(spark, name, otherwise), files))
+
+
 def footer_schema(spark, name: str):
     """The Spark schema of the Parquet file ``name``, from its footer as Spark's own schema
     inference reads it (the schema Spark wrote there, else the Parquet types converted; every
     field nullable), without the Spark job that inference runs; None when the footer cannot be
     read or converted."""
-    path, footer = _footer(spark, name, "Spark reads the schema")
-    if footer is None:
-        return None
+    return file_schemas(spark, [name], [_footer(spark, name, "Spark reads the schema")])[0]
+
+
+def file_schemas(spark, files: Sequence[str], footers: Sequence[Tuple[object, object]]) -> List:
+    """The Spark schema of each of ``files`` (see :func:`footer_schema`) from its footer (as
+    :func:`read_footers` gives them), None where a footer was not read or not converted. Files
+    whose Parquet schema is the first's share its converted schema (one conversion)."""
+    schemas: List = []
+    first = None  # (Parquet MessageType, Spark schema) of the first converted file
+    for name, (path, footer) in zip(files, footers):
+        if footer is None:
+            schemas.append(None)
+            continue
+        message = footer.getFileMetaData().getSchema()
+        if first is not None and first[0].equals(message) and \
+                _spark_metadata(footer) == first[2]:
+            schemas.append(first[1])
+            continue
+        schema = _converted(spark, name, path, footer)
+        if first is None and schema is not None:
+            first = (message, schema, _spark_metadata(footer))
+        schemas.append(schema)
+    return schemas
+
+
+def _spark_metadata(footer) -> Optional[str]:
+    """The schema Spark wrote in the footer's key-value metadata (it wins over the Parquet
+    types when Spark reads the file), if any."""
+    return footer.getFileMetaData().getKeyValueMetaData().get(
+        "org.apache.spark.sql.parquet.row.metadata")
+
+
+def _converted(spark, name: str, path, footer):
+    """The footer's schema as Spark's schema inference converts it; None if that fails."""
     parquet = spark.sparkContext._jvm.org.apache.spark.sql.execution.datasources.parquet
     try:
         converter = parquet.ParquetToSparkSchemaConverter(

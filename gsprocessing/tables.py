@@ -6,6 +6,10 @@ CSV is read as strings with the header's column names (read without a Spark job:
 and a hidden column that catches ragged rows (more or fewer fields than the header):
 :func:`scan` counts them, with the rows read per file and the missing values per column, in one
 pass, and a ragged row is an error that names the file and shows the row.
+
+Parquet is read with its native types and the first file's schema, as Spark does; every file's
+footer is read, and a file without a column the config reads, or with it in a type Spark cannot
+read as the first file's, is reported (:func:`check_columns`).
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from pyspark.sql import types as T
 
 from graphmill.errors import GraphMillError, InputError, Problems
 from graphmill.hadoopfs import HadoopFS, file_uris
-from graphmill.parquet_footers import footer_schema, footer_stats
+from graphmill.parquet_footers import MAX_FOOTER_FILES, file_schemas, footer_stats, read_footers
 from graphmill.spark import IN_FILE, IN_ROW, STRING, FileOrder, Scratch, observe
 from gsprocessing.config.schema import TableSource
 from gsprocessing.transforms import TRANSFORMS
@@ -51,6 +55,10 @@ class InputTable:
     order: Optional[FileOrder] = None  # each row's input position (set by scan)
     complete_ids: bool = False  # scan found no missing (null or empty) value in the id columns
     problems: List[str] = field(default_factory=list)  # found while opening, reported together
+    # Parquet: each file's schema from its footer (None: not read), and the footers themselves
+    # (read_footers) for scan's statistics when there are at most MAX_FOOTER_FILES files.
+    file_schemas: Optional[List] = None
+    footers: Optional[List] = None
 
     def describe(self) -> str:
         shown = ", ".join(self.files[:3]) + (f" (+{len(self.files) - 3} more)"
@@ -100,9 +108,14 @@ def read_table(spark: SparkSession, source: TableSource, files: List[str], where
     """Read CSV (every column as string, RFC 4180 quotes) or Parquet (native types); ``fs``:
     the run's file system (else one is made)."""
     if source.format == "parquet":
-        schema = footer_schema(spark, files[0])  # (Spark's schema inference runs a job)
-        reader = spark.read if schema is None else spark.read.schema(schema)
-        return InputTable(df=reader.parquet(*files), files=files, where=where, source=source)
+        # Every file's footer: its schema is checked against the first's (check_columns), and
+        # the first's is the table's (Spark's schema inference would run a job for it).
+        footers = read_footers(spark, files, "Spark reads it")
+        schemas = file_schemas(spark, files, footers)
+        reader = spark.read if schemas[0] is None else spark.read.schema(schemas[0])
+        return InputTable(df=reader.parquet(*files), files=files, where=where, source=source,
+                          file_schemas=schemas,
+                          footers=footers if len(files) <= MAX_FOOTER_FILES else None)
 
     def reader():
         # multiLine: a quoted field may hold line breaks (RFC 4180); without it Spark would cut
@@ -294,7 +307,7 @@ def _counted(table: InputTable, columns: Sequence[str], values: Dict, rows: int)
 def _from_footers(table: InputTable, columns: Sequence[str], ids: Sequence[str]) -> bool:
     """:func:`scan` from the Parquet footers; False when they do not have what it needs."""
     wanted = list(dict.fromkeys([*columns, *ids]))
-    files = footer_stats(table.df.sparkSession, table.files, wanted)
+    files = footer_stats(table.df.sparkSession, table.files, wanted, table.footers)
     if files is None:
         return False
     table.rows_per_file = {name: f.rows for name, f in zip(table.files, files)}
@@ -400,12 +413,79 @@ def _raise_ragged(table: InputTable, columns: Sequence[str], bad: int) -> None:
 
 
 def check_columns(table: InputTable, needed: Dict[str, str], problems: Problems) -> None:
-    """Add a problem for each needed column (name → what it is for) the table lacks."""
+    """Add a problem for each needed column (name → what it is for) the table lacks, and, in a
+    Parquet table of several files, for each file that lacks one the first file has or has it
+    in a type Spark cannot read as the first file's (Spark would read the first as missing in
+    every row of that file, and fail on the second in the middle of a job)."""
     have = [c for c in table.df.columns if c != BAD_ROW]
+    others = _other_files(table)
     for column, purpose in needed.items():
         if column not in have:
+            elsewhere = [name for name, fields in others if column.lower() in fields]
+            hint = (f" (a Parquet table has the columns of its first file, {table.files[0]}; "
+                    f"{_listed(elsewhere)} {'has' if len(elsewhere) == 1 else 'have'} it)"
+                    if elsewhere else "")
             problems.add(table.where, f"column '{column}' ({purpose}) is not in "
-                                      f"{table.describe()}; its columns are: {', '.join(have)}")
+                                      f"{table.describe()}; its columns are: {', '.join(have)}"
+                                      f"{hint}")
+            continue
+        if not others:
+            continue
+        want = table.df.schema[column].dataType
+        lacking = [name for name, fields in others if column.lower() not in fields]
+        if lacking:
+            problems.add(table.where, f"column '{column}' ({purpose}) is in {table.files[0]} "
+                                      f"but not in {_listed(lacking)}: Spark reads a Parquet "
+                                      "table with its first file's columns, and would give "
+                                      "every row of those files a missing value; add the "
+                                      "column to them (null where a value is unknown), or "
+                                      "leave them out")
+        other_types: Dict[str, List[str]] = {}
+        for name, fields in others:
+            got = fields.get(column.lower())
+            if got is not None and not _readable_as(got, want):
+                other_types.setdefault(got.simpleString(), []).append(name)
+        for got, names in other_types.items():
+            problems.add(table.where, f"column '{column}' ({purpose}) is {want.simpleString()} "
+                                      f"in {table.files[0]} but {got} in {_listed(names)}: Spark "
+                                      f"cannot read it as {want.simpleString()} there; write it "
+                                      "with one type in every file, or leave those files out")
+
+
+def _other_files(table: InputTable) -> List:
+    """(name, {lower-case column: type}) of each file after the first whose schema was read
+    (Spark matches Parquet columns to the table's case-insensitively)."""
+    if not table.file_schemas or len(table.file_schemas) < 2:
+        return []
+    result = []
+    fields: Dict[int, Dict[str, T.DataType]] = {}  # files of one schema share its object
+    for name, schema in zip(table.files[1:], table.file_schemas[1:]):
+        if schema is not None:
+            if id(schema) not in fields:
+                fields[id(schema)] = {f.name.lower(): f.dataType for f in schema.fields}
+            result.append((name, fields[id(schema)]))
+    return result
+
+
+def _readable_as(got: T.DataType, want: T.DataType) -> bool:
+    """Whether Spark may read a Parquet column of type ``got`` as ``want``: the same type, or
+    both numbers (Spark widens some, such as int to bigint, and names the file and column
+    when it cannot), or both text or bytes (one Parquet type), or lists of such, or maps or
+    structs (compared by kind only)."""
+    if got == want:
+        return True
+    for kind in (T.NumericType, (T.StringType, T.BinaryType)):
+        if isinstance(got, kind) and isinstance(want, kind):
+            return True
+    if isinstance(got, T.ArrayType) and isinstance(want, T.ArrayType):
+        return _readable_as(got.elementType, want.elementType)
+    return type(got) is type(want) and isinstance(got, (T.MapType, T.StructType))
+
+
+def _listed(names: Sequence[str], shown: int = 3) -> str:
+    """Up to ``shown`` file names, and how many more."""
+    more = f" (+{len(names) - shown} more)" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more
 
 
 def columns_of(spec_features: Sequence, extra: Dict[str, str]) -> Dict[str, str]:

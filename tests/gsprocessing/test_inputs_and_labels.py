@@ -263,6 +263,30 @@ def test_csv_files_with_their_columns_in_another_order_are_an_error(spark, tmp_p
     assert not (tmp_path / "out").exists()
 
 
+def test_parquet_files_without_a_column_are_an_error(spark, tmp_path):
+    """A later Parquet file of an edge table without the destination column: Spark would read
+    its edges with missing destinations (and drop them as such); reported before any job, with
+    the files named, and nothing is written."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    data = tmp_path / "data"
+    (data / "e").mkdir(parents=True)
+    (data / "n.csv").write_text("id\na\nb\n")
+    pq.write_table(pa.table({"s": ["a"], "d": ["b"]}), data / "e" / "part-0.parquet")
+    pq.write_table(pa.table({"s": ["b"], "dst": ["a"]}), data / "e" / "part-1.parquet")
+    graph = parse_graph_config(json.dumps({
+        "nodes": [{"node_type": "n", "format": {"name": "csv"}, "files": "n.csv",
+                   "node_id_col": "id"}],
+        "edges": [{"relation": ["n", "e", "n"], "format": {"name": "parquet"}, "files": "e",
+                   "source_id_col": "s", "dest_id_col": "d"}]}), "g.json")
+    with pytest.raises(ConfigError, match=r"edges\[0\]: column 'd' \(destination id\) is in "
+                                          r".*part-0.parquet but not in .*part-1.parquet: "):
+        process(spark, graph, ProcessOptions(input_prefix=str(data),
+                                             output=str(tmp_path / "out")))
+    assert not (tmp_path / "out").exists()
+
+
 def _one_type_graph(data, ntype, etype, nodes_csv, edges_csv, feature):
     """A GConstruct config of one node type with one feature (or a list of them) and one edge
     type on it, and its two CSV files (n.csv: column ``id``; e.csv: ``s``, ``d``) written under

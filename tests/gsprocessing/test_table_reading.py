@@ -1,5 +1,6 @@
 """What is read of the input tables without a Spark job is what Spark's readers would say: the
-names of a CSV header (tables.csv_header), the schema of a Parquet file (footer_schema)."""
+names of a CSV header (tables.csv_header), the schema of a Parquet file (footer_schema); and
+every file of a table is checked against the first (CSV headers, Parquet columns)."""
 
 import datetime
 import decimal
@@ -9,11 +10,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from graphmill.errors import Problems
 from graphmill.hadoopfs import HadoopFS
 from graphmill.parquet_footers import footer_schema
 from gsprocessing import tables
 from gsprocessing.config.schema import TableSource
-from gsprocessing.tables import csv_header, read_table
+from gsprocessing.tables import check_columns, csv_header, read_table
 
 CASES = {  # name: (files' bytes, separator, header, encoding)
     "plain": ([b"a,b,c\n1,2,3\n"], ",", True, "utf-8"),
@@ -106,3 +108,51 @@ def test_parquet_schema_is_spark_s(spark, tmp_path):
     assert footer_schema(spark, f"file:{tmp_path}/missing.parquet") is None
     table = read_table(spark, TableSource(files=(written[0],), format="parquet"), written, "t")
     assert table.df.collect()[0].st.v == [1.0]
+
+
+def test_every_parquet_file_s_columns_are_checked(spark, tmp_path):
+    """Spark reads a Parquet table with its first file's schema: a later file without a column
+    the config reads would give missing values, one with it in another type fails mid-job.
+    Both are reported per column, naming the files; what Spark reads alike is not (a name in
+    another case, int32 for int64, float for double, bytes for text), nor a column not read."""
+    def write(i, columns):
+        pq.write_table(pa.table(columns), tmp_path / f"p{i}.parquet")
+        return f"file:{tmp_path}/p{i}.parquet"
+
+    files = [write(0, {"id": ["a"], "x": [1], "y": [0.5], "s": ["t"], "tags": [["u"]],
+                       "unused": [1]}),
+             write(1, {"id": ["b"], "x": ["2"], "s": pa.array([b"t"], pa.binary()),
+                       "tags": [["v"]], "z": [1]}),
+             write(2, {"ID": ["c"], "X": pa.array([3], pa.int32()),
+                       "y": pa.array([1.5], pa.float32()), "s": ["w"],
+                       "tags": pa.array([[]], pa.list_(pa.string()))}),
+             write(3, {"id": ["d"], "x": [4], "y": [2.5], "s": ["w"], "tags": ["u v"]}),
+             write(4, {"id": ["e"], "x": ["5"], "s": ["w"], "tags": [["v"]]})]
+    table = read_table(spark, TableSource(files=tuple(files), format="parquet"), files,
+                       "nodes[0]")
+    assert [s is table.file_schemas[0] for s in table.file_schemas] == [True] + [False] * 4
+    problems = Problems("input")
+    check_columns(table, {"id": "node id", "x": "input of feature 'x'",
+                          "y": "input of feature 'y'", "s": "label", "tags": "input of feature "
+                          "'tags'", "z": "input of feature 'z'"}, problems)
+    messages = [str(m) for m in problems.items]
+    assert len(messages) == 4, messages
+    assert messages[0] == (
+        f"nodes[0]: column 'x' (input of feature 'x') is bigint in {files[0]} but string in "
+        f"{files[1]}, {files[4]}: Spark cannot read it as bigint there; write it with one type "
+        "in every file, or leave those files out")
+    assert messages[1] == (
+        f"nodes[0]: column 'y' (input of feature 'y') is in {files[0]} but not in {files[1]}, "
+        f"{files[4]}: Spark reads a Parquet table with its first file's columns, and would give "
+        "every row of those files a missing value; add the column to them (null where a value "
+        "is unknown), or leave them out")
+    assert messages[2].startswith(
+        f"nodes[0]: column 'tags' (input of feature 'tags') is array<string> in {files[0]} but "
+        f"string in {files[3]}: ")
+    assert messages[3].startswith("nodes[0]: column 'z' (input of feature 'z') is not in ")
+    assert messages[3].endswith(f"(a Parquet table has the columns of its first file, "
+                                f"{files[0]}; {files[1]} has it)")
+    same = files[:1] + [write(5, {"id": ["f"], "x": [6], "y": [0.0], "s": ["w"],
+                                  "tags": [["u"]], "unused": [1]})]
+    table = read_table(spark, TableSource(files=tuple(same), format="parquet"), same, "t")
+    assert table.file_schemas[1] is table.file_schemas[0]  # (one conversion)
