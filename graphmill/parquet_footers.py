@@ -94,7 +94,7 @@ def file_schemas(spark, files: Sequence[str], footers: Sequence[Tuple[object, ob
     :func:`read_footers` gives them), None where a footer was not read or not converted. Files
     whose Parquet schema is the first's share its converted schema (one conversion)."""
     schemas: List = []
-    first = None  # (Parquet MessageType, Spark schema) of the first converted file
+    first = None  # the first converted file: (Parquet MessageType, Spark schema, Spark metadata)
     for name, (path, footer) in zip(files, footers):
         if footer is None:
             schemas.append(None)

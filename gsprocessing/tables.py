@@ -417,7 +417,8 @@ def check_columns(table: InputTable, needed: Dict[str, str], problems: Problems)
     Parquet table of several files, for each file that lacks one the first file has or has it
     in a type Spark cannot read as the first file's (Spark would read the first as missing in
     every row of that file, and fail on the second in the middle of a job)."""
-    have = [c for c in table.df.columns if c != BAD_ROW]
+    schema = table.df.schema
+    have = [c for c in schema.names if c != BAD_ROW]
     others = _other_files(table)
     for column, purpose in needed.items():
         if column not in have:
@@ -431,7 +432,7 @@ def check_columns(table: InputTable, needed: Dict[str, str], problems: Problems)
             continue
         if not others:
             continue
-        want = table.df.schema[column].dataType
+        want = schema[column].dataType
         lacking = [name for name, fields in others if column.lower() not in fields]
         if lacking:
             problems.add(table.where, f"column '{column}' ({purpose}) is in {table.files[0]} "
