@@ -110,11 +110,13 @@ def test_parquet_schema_is_spark_s(spark, tmp_path):
     assert table.df.collect()[0].st.v == [1.0]
 
 
-def test_every_parquet_file_s_columns_are_checked(spark, tmp_path):
+def test_every_parquet_file_s_columns_are_checked(spark, tmp_path, monkeypatch):
     """Spark reads a Parquet table with its first file's schema: a later file without a column
     the config reads would give missing values, one with it in another type fails mid-job.
     Both are reported per column, naming the files; what Spark reads alike is not (a name in
-    another case, int32 for int64, float for double, bytes for text), nor a column not read."""
+    another case, int32 for int64, float for double, bytes for text), nor a column not read.
+    Past MAX_FOOTER_FILES files the footers are not kept (a job counts the rows), but every
+    file is still checked."""
     def write(i, columns):
         pq.write_table(pa.table(columns), tmp_path / f"p{i}.parquet")
         return f"file:{tmp_path}/p{i}.parquet"
@@ -131,11 +133,11 @@ def test_every_parquet_file_s_columns_are_checked(spark, tmp_path):
     table = read_table(spark, TableSource(files=tuple(files), format="parquet"), files,
                        "nodes[0]")
     assert [s is table.file_schemas[0] for s in table.file_schemas] == [True] + [False] * 4
+    needed = {"id": "node id", "x": "input of feature 'x'", "y": "input of feature 'y'",
+              "s": "label", "tags": "input of feature 'tags'", "z": "input of feature 'z'"}
     problems = Problems("input")
-    check_columns(table, {"id": "node id", "x": "input of feature 'x'",
-                          "y": "input of feature 'y'", "s": "label", "tags": "input of feature "
-                          "'tags'", "z": "input of feature 'z'"}, problems)
-    messages = [str(m) for m in problems.items]
+    check_columns(table, needed, problems)
+    messages = problems.items
     assert len(messages) == 4, messages
     assert messages[0] == (
         f"nodes[0]: column 'x' (input of feature 'x') is bigint in {files[0]} but string in "
@@ -152,6 +154,12 @@ def test_every_parquet_file_s_columns_are_checked(spark, tmp_path):
     assert messages[3].startswith("nodes[0]: column 'z' (input of feature 'z') is not in ")
     assert messages[3].endswith(f"(a Parquet table has the columns of its first file, "
                                 f"{files[0]}; {files[1]} has it)")
+    monkeypatch.setattr(tables, "MAX_FOOTER_FILES", 4)
+    many = read_table(spark, TableSource(files=tuple(files), format="parquet"), files, "nodes[0]")
+    assert many.footers is None and len(many.file_schemas) == 5
+    again = Problems("input")
+    check_columns(many, needed, again)
+    assert again.items == messages
     same = files[:1] + [write(5, {"id": ["f"], "x": [6], "y": [0.0], "s": ["w"],
                                   "tags": [["u"]], "unused": [1]})]
     table = read_table(spark, TableSource(files=tuple(same), format="parquet"), same, "t")
