@@ -75,10 +75,11 @@ def footer_stats(spark, files: Sequence[str], columns: Sequence[str],
 def read_footers(spark, files: Sequence[str], otherwise: str) -> List[Tuple[object, object]]:
     """(Hadoop path, ParquetMetadata or None) of each of ``files``, ``FOOTER_THREADS`` at a
     time; a footer that cannot be read is None (logged with what is done ``otherwise``)."""
+    read = _FooterReader(spark, otherwise)
     if len(files) < 2:
-        return [_footer(spark, name, otherwise) for name in files]
+        return [read(name) for name in files]
     with ThreadPoolExecutor(min(FOOTER_THREADS, len(files)), "gm-footer") as pool:
-        return list(pool.map(lambda name: _footer(spark, name, otherwise), files))
+        return list(pool.map(read, files))
 
 
 def footer_schema(spark, name: str):
@@ -86,29 +87,46 @@ def footer_schema(spark, name: str):
     inference reads it (the schema Spark wrote there, else the Parquet types converted; every
     field nullable), without the Spark job that inference runs; None when the footer cannot be
     read or converted."""
-    return file_schemas(spark, [name], [_footer(spark, name, "Spark reads the schema")])[0]
+    return file_schemas(spark, [name], read_footers(spark, [name], "Spark reads the schema"))[0]
 
 
 def file_schemas(spark, files: Sequence[str], footers: Sequence[Tuple[object, object]]) -> List:
     """The Spark schema of each of ``files`` (see :func:`footer_schema`) from its footer (as
-    :func:`read_footers` gives them), None where a footer was not read or not converted. Files
-    whose Parquet schema is the first's share its converted schema (one conversion)."""
-    schemas: List = []
-    first = None  # the first converted file: (Parquet MessageType, Spark schema, Spark metadata)
-    for name, (path, footer) in zip(files, footers):
-        if footer is None:
-            schemas.append(None)
+    :func:`read_footers` gives them), None where a footer was not read or not converted.
+
+    Files whose schema and Spark metadata are those of another share its converted schema
+    (one conversion, some 50 calls into the JVM, per distinct schema); each file is compared
+    with the first in ``FOOTER_THREADS`` threads (a handful of calls each)."""
+    read = [(name, path, footer) for name, (path, footer) in zip(files, footers)
+            if footer is not None]
+    if not read:
+        return [None] * len(files)
+    name, path, footer = read[0]
+    first_message = footer.getFileMetaData().getSchema()
+    first_meta = _spark_metadata(footer)
+    first = _converted(spark, name, path, footer)
+
+    def same(footer) -> bool:
+        return bool(first_message.equals(footer.getFileMetaData().getSchema())) and \
+            _spark_metadata(footer) == first_meta
+
+    rest = [f for _, _, f in read[1:]]
+    if len(rest) > 1:
+        with ThreadPoolExecutor(min(FOOTER_THREADS, len(rest)), "gm-footer") as pool:
+            alike = [True] + list(pool.map(same, rest))
+    else:
+        alike = [True] + [same(f) for f in rest]
+    converted: Dict[Tuple[str, Optional[str]], object] = {}  # (Parquet schema, Spark's) → schema
+    by_name = {}
+    for (name, path, footer), is_first in zip(read, alike):
+        if is_first:
+            by_name[name] = first
             continue
-        message = footer.getFileMetaData().getSchema()
-        if first is not None and first[0].equals(message) and \
-                _spark_metadata(footer) == first[2]:
-            schemas.append(first[1])
-            continue
-        schema = _converted(spark, name, path, footer)
-        if first is None and schema is not None:
-            first = (message, schema, _spark_metadata(footer))
-        schemas.append(schema)
-    return schemas
+        key = (str(footer.getFileMetaData().getSchema().toString()), _spark_metadata(footer))
+        if key not in converted:
+            converted[key] = _converted(spark, name, path, footer)
+        by_name[name] = converted[key]
+    return [by_name.get(name) for name in files]
 
 
 def _spark_metadata(footer) -> Optional[str]:
@@ -145,22 +163,31 @@ def _nullable(dtype):
     return dtype
 
 
-def _footer(spark, name: str, otherwise: str):
-    """(Hadoop path, the file's ParquetMetadata), or (path, None) when it cannot be read (logged
-    with what is done ``otherwise``)."""
-    jvm = spark.sparkContext._jvm
-    path = jvm.org.apache.hadoop.fs.Path(name)
-    try:
-        reader = jvm.org.apache.parquet.hadoop.ParquetFileReader.open(
-            jvm.org.apache.parquet.hadoop.util.HadoopInputFile.fromPath(
-                path, spark.sparkContext._jsc.hadoopConfiguration()))
-    except Exception as err:  # noqa: BLE001  (py4j wraps whatever the reader raises)
-        log.info("%s: footer not read (%s); %s", name, str(err).splitlines()[0][:200], otherwise)
-        return path, None
-    try:
-        return path, reader.getFooter()
-    finally:
-        reader.close()
+class _FooterReader:
+    """Reads one file's footer: (Hadoop path, its ParquetMetadata), or (path, None) when it
+    cannot be read (logged with what is done ``otherwise``). The JVM classes are looked up
+    once (each package of a name written out is a call into the JVM)."""
+
+    def __init__(self, spark, otherwise: str):
+        jvm = spark.sparkContext._jvm
+        self.path = jvm.org.apache.hadoop.fs.Path
+        self.input_file = jvm.org.apache.parquet.hadoop.util.HadoopInputFile
+        self.reader = jvm.org.apache.parquet.hadoop.ParquetFileReader
+        self.conf = spark.sparkContext._jsc.hadoopConfiguration()
+        self.otherwise = otherwise
+
+    def __call__(self, name: str):
+        path = self.path(name)
+        try:
+            reader = self.reader.open(self.input_file.fromPath(path, self.conf))
+        except Exception as err:  # noqa: BLE001  (py4j wraps whatever the reader raises)
+            log.info("%s: footer not read (%s); %s", name, str(err).splitlines()[0][:200],
+                     self.otherwise)
+            return path, None
+        try:
+            return path, reader.getFooter()
+        finally:
+            reader.close()
 
 
 def _file_stats(footer, columns: Sequence[str]):
@@ -168,23 +195,24 @@ def _file_stats(footer, columns: Sequence[str]):
     wanted = set(columns)
     rows = 0
     found: Dict[str, ColumnStats] = {}
-    groups = 0
-    for block in footer.getBlocks():
-        groups += 1
+    blocks = _java_list(footer.getBlocks())
+    for block in blocks:
         rows += int(block.getRowCount())
         seen = set()
-        for chunk in block.getColumns():
-            parts = list(chunk.getPath().toArray())
-            if len(parts) != 1 or parts[0] not in wanted:
+        for chunk in _java_list(block.getColumns()):
+            path = chunk.getPath()
+            if path.size() != 1:
+                continue  # (a nested column's leaf)
+            name = path.toDotString()
+            if name not in wanted:
                 continue
-            name = parts[0]
             seen.add(name)
             s = chunk.getStatistics()
             if s is None or s.isEmpty() or not s.isNumNullsSet():
                 return None
             nulls = int(s.getNumNulls())
             maybe_empty = False
-            if str(chunk.getPrimitiveType().getPrimitiveTypeName()) == "BINARY":
+            if str(chunk.getPrimitiveType().getPrimitiveTypeName().name()) == "BINARY":
                 # All-null chunks have no min; otherwise the min says whether "" is there.
                 maybe_empty = bool(s.hasNonNullValue()) and s.genericGetMin().length() == 0
             prev = found.get(name)
@@ -192,9 +220,16 @@ def _file_stats(footer, columns: Sequence[str]):
                                       maybe_empty=maybe_empty or bool(prev and prev.maybe_empty))
         if seen != wanted:
             return None  # a column that is nested, or not in this file
-    if groups == 0:
+    if not blocks:
         found = {c: ColumnStats(nulls=0, maybe_empty=False) for c in columns}
     return rows, found
+
+
+def _java_list(jlist) -> list:
+    """The elements of a ``java.util.List``, by index. (py4j's iterator over a Java collection
+    ends by a Java exception, which PySpark's exception hook checks against some 14 classes: 56
+    calls into the JVM each time a loop ends.)"""
+    return [jlist.get(i) for i in range(jlist.size())]
 
 
 def written_rows(spark, fs, directory: str) -> int:
