@@ -15,8 +15,8 @@ from graphmill.errors import InputError
 def file_uris(spark, paths: Sequence[str]) -> List[str]:
     """Each path as a URI, the way Spark's ``_metadata.file_path`` gives the file's rows (special
     characters percent-encoded: ``file:/a b`` → ``file:/a%20b``)."""
-    jvm = spark.sparkContext._jvm
-    return [str(jvm.org.apache.hadoop.fs.Path(p).toUri().toString()) for p in paths]
+    path = spark.sparkContext._jvm.org.apache.hadoop.fs.Path  # (looked up once: a call a package)
+    return [str(path(p).toUri().toString()) for p in paths]
 
 
 class HadoopFS:
@@ -25,9 +25,12 @@ class HadoopFS:
     def __init__(self, spark) -> None:
         self._jvm = spark.sparkContext._jvm
         self._conf = spark.sparkContext._jsc.hadoopConfiguration()
+        # JVM classes looked up once: a name written out costs a call into the JVM per package.
+        self._path = self._jvm.org.apache.hadoop.fs.Path
+        self._codecs = None  # a CompressionCodecFactory, made on first use
 
     def _resolve(self, path: str):
-        jpath = self._jvm.org.apache.hadoop.fs.Path(path)
+        jpath = self._path(path)
         return jpath.getFileSystem(self._conf), jpath
 
     def exists(self, path: str) -> bool:
@@ -76,8 +79,10 @@ class HadoopFS:
         fs, p = self._resolve(path)
         stream = fs.open(p)
         try:
-            codec = self._jvm.org.apache.hadoop.io.compress.CompressionCodecFactory(
-                self._conf).getCodec(p)
+            if self._codecs is None:
+                self._codecs = self._jvm.org.apache.hadoop.io.compress.CompressionCodecFactory(
+                    self._conf)
+            codec = self._codecs.getCodec(p)
             if codec is not None:
                 stream = codec.createInputStream(stream)
             return bytes(stream.readNBytes(size))
