@@ -468,16 +468,28 @@ def _other_files(table: InputTable) -> List:
     return result
 
 
+# Numbers Spark's Parquet readers read as a wider type (measured, Spark 4.3): INT32-stored
+# integers as any integer, double or decimal; longs as decimals; floats as doubles. Any other
+# pair (a long or a double read as a double or a long, ...) fails in the middle of a job.
+_SMALL_INTS = (T.ByteType, T.ShortType, T.IntegerType)
+_WIDER = {T.ByteType: _SMALL_INTS + (T.LongType, T.DoubleType, T.DecimalType),
+          T.ShortType: _SMALL_INTS + (T.LongType, T.DoubleType, T.DecimalType),
+          T.IntegerType: _SMALL_INTS + (T.LongType, T.DoubleType, T.DecimalType),
+          T.LongType: (T.DecimalType,), T.FloatType: (T.DoubleType,),
+          T.DecimalType: (T.DecimalType,)}  # (precision and scale are left to Spark)
+
+
 def _readable_as(got: T.DataType, want: T.DataType) -> bool:
-    """Whether Spark may read a Parquet column of type ``got`` as ``want``: the same type, or
-    both numbers (Spark widens some, such as int to bigint, and names the file and column
-    when it cannot), or both text or bytes (one Parquet type), or lists of such, or maps or
-    structs (compared by kind only)."""
+    """Whether Spark may read a Parquet column of type ``got`` as ``want``: the same type, a
+    number it widens (``_WIDER``), text against bytes (one Parquet type), lists of such, or
+    maps or structs (compared by kind only; Spark names the file and column if it cannot)."""
     if got == want:
         return True
-    for kind in (T.NumericType, (T.StringType, T.BinaryType)):
-        if isinstance(got, kind) and isinstance(want, kind):
-            return True
+    if isinstance(want, _WIDER.get(type(got), ())):
+        return True
+    if isinstance(got, (T.StringType, T.BinaryType)) and isinstance(want, (T.StringType,
+                                                                           T.BinaryType)):
+        return True
     if isinstance(got, T.ArrayType) and isinstance(want, T.ArrayType):
         return _readable_as(got.elementType, want.elementType)
     return type(got) is type(want) and isinstance(got, (T.MapType, T.StructType))

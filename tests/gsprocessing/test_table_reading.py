@@ -114,7 +114,8 @@ def test_every_parquet_file_s_columns_are_checked(spark, tmp_path, monkeypatch):
     """Spark reads a Parquet table with its first file's schema: a later file without a column
     the config reads would give missing values, one with it in another type fails mid-job.
     Both are reported per column, naming the files; what Spark reads alike is not (a name in
-    another case, int32 for int64, float for double, bytes for text), nor a column not read.
+    another case, int32 for int64 or double, float for double, bytes for text), nor a column
+    not read; a double or int64 where the first file has the other is.
     Past MAX_FOOTER_FILES files the footers are not kept (a job counts the rows), but every
     file is still checked."""
     def write(i, columns):
@@ -129,38 +130,45 @@ def test_every_parquet_file_s_columns_are_checked(spark, tmp_path, monkeypatch):
                        "y": pa.array([1.5], pa.float32()), "s": ["w"],
                        "tags": pa.array([[]], pa.list_(pa.string()))}),
              write(3, {"id": ["d"], "x": [4], "y": [2.5], "s": ["w"], "tags": ["u v"]}),
-             write(4, {"id": ["e"], "x": ["5"], "s": ["w"], "tags": [["v"]]})]
+             write(4, {"id": ["e"], "x": ["5"], "s": ["w"], "tags": [["v"]]}),
+             write(5, {"id": ["f"], "x": [6], "y": pa.array([2], pa.int32()), "s": ["w"],
+                       "tags": [["u"]], "n": [1.5]}),
+             write(6, {"id": ["g"], "x": [7.0], "y": [3], "s": ["w"], "tags": [["u"]]})]
     table = read_table(spark, TableSource(files=tuple(files), format="parquet"), files,
                        "nodes[0]")
-    assert [s is table.file_schemas[0] for s in table.file_schemas] == [True] + [False] * 4
+    assert [s is table.file_schemas[0] for s in table.file_schemas] == [True] + [False] * 6
     needed = {"id": "node id", "x": "input of feature 'x'", "y": "input of feature 'y'",
               "s": "label", "tags": "input of feature 'tags'", "z": "input of feature 'z'"}
     problems = Problems("input")
     check_columns(table, needed, problems)
     messages = problems.items
-    assert len(messages) == 4, messages
+    assert len(messages) == 6, messages
     assert messages[0] == (
         f"nodes[0]: column 'x' (input of feature 'x') is bigint in {files[0]} but string in "
         f"{files[1]}, {files[4]}: Spark cannot read it as bigint there; write it with one type "
         "in every file, or leave those files out")
-    assert messages[1] == (
+    assert messages[1].startswith(f"nodes[0]: column 'x' (input of feature 'x') is bigint in "
+                                  f"{files[0]} but double in {files[6]}: ")
+    assert messages[2] == (
         f"nodes[0]: column 'y' (input of feature 'y') is in {files[0]} but not in {files[1]}, "
         f"{files[4]}: Spark reads a Parquet table with its first file's columns, and would give "
         "every row of those files a missing value; add the column to them (null where a value "
         "is unknown), or leave them out")
-    assert messages[2].startswith(
+    assert messages[3].startswith(f"nodes[0]: column 'y' (input of feature 'y') is double in "
+                                  f"{files[0]} but bigint in {files[6]}: ")
+    assert messages[4].startswith(
         f"nodes[0]: column 'tags' (input of feature 'tags') is array<string> in {files[0]} but "
         f"string in {files[3]}: ")
-    assert messages[3].startswith("nodes[0]: column 'z' (input of feature 'z') is not in ")
-    assert messages[3].endswith(f"(a Parquet table has the columns of its first file, "
+    assert messages[5].startswith("nodes[0]: column 'z' (input of feature 'z') is not in ")
+    assert messages[5].endswith(f"(a Parquet table has the columns of its first file, "
                                 f"{files[0]}; {files[1]} has it)")
     monkeypatch.setattr(tables, "MAX_FOOTER_FILES", 4)
     many = read_table(spark, TableSource(files=tuple(files), format="parquet"), files, "nodes[0]")
-    assert many.footers is None and len(many.file_schemas) == 5
+    assert many.footers is None and len(many.file_schemas) == 7
     again = Problems("input")
     check_columns(many, needed, again)
     assert again.items == messages
-    same = files[:1] + [write(5, {"id": ["f"], "x": [6], "y": [0.0], "s": ["w"],
+    same = files[:1] + [write(7, {"id": ["f"], "x": [6], "y": [0.0], "s": ["w"],
                                   "tags": [["u"]], "unused": [1]})]
     table = read_table(spark, TableSource(files=tuple(same), format="parquet"), same, "t")
     assert table.file_schemas[1] is table.file_schemas[0]  # (one conversion)
