@@ -69,9 +69,14 @@ class HadoopFS:
         try:
             # One call: a line at a time took a call into the JVM per line (0.3-1.5 ms each
             # here; a transforms.json of many categories has a line per category).
-            return bytes(stream.readAllBytes()).decode("utf-8")
+            data = bytes(stream.readAllBytes())
         finally:
             stream.close()
+        try:
+            return data.decode("utf-8-sig")  # (a byte-order mark, as editors write, is dropped)
+        except UnicodeDecodeError as err:
+            raise InputError(f"{path}: not UTF-8 text (byte {err.start} is "
+                             f"{data[err.start]:#04x}); save it as UTF-8") from None
 
     def head(self, path: str, size: int) -> bytes:
         """Up to ``size`` bytes from the start of the file at ``path``; decompressed when its

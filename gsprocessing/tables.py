@@ -422,7 +422,9 @@ def check_columns(table: InputTable, needed: Dict[str, str], problems: Problems)
     others = _other_files(table)
     for column, purpose in needed.items():
         if column not in have:
-            elsewhere = [name for name, fields in others if column.lower() in fields]
+            in_first = column.lower() in {h.lower() for h in have}  # (in another case)
+            elsewhere = [] if in_first else [name for name, fields in others
+                                             if column.lower() in fields]
             hint = (f" (a Parquet table has the columns of its first file, {table.files[0]}; "
                     f"{_listed(elsewhere)} {'has' if len(elsewhere) == 1 else 'have'} it)"
                     if elsewhere else "")

@@ -5,17 +5,19 @@ every file of a table is checked against the first (CSV headers, Parquet columns
 import datetime
 import decimal
 import gzip
+import json
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from graphmill.errors import Problems
+from graphmill import parquet_footers
+from graphmill.errors import InputError, Problems
 from graphmill.hadoopfs import HadoopFS
 from graphmill.parquet_footers import footer_schema
 from gsprocessing import tables
 from gsprocessing.config.schema import TableSource
-from gsprocessing.tables import check_columns, csv_header, read_table
+from gsprocessing.tables import check_columns, csv_header, read_table, scan
 
 CASES = {  # name: (files' bytes, separator, header, encoding)
     "plain": ([b"a,b,c\n1,2,3\n"], ",", True, "utf-8"),
@@ -168,7 +170,28 @@ def test_every_parquet_file_s_columns_are_checked(spark, tmp_path, monkeypatch):
     again = Problems("input")
     check_columns(many, needed, again)
     assert again.items == messages
+    case = Problems("input")
+    check_columns(table, {"ID": "node id"}, case)  # (in every file, in another case: no hint)
+    assert len(case.items) == 1 and "first file" not in case.items[0]
     same = files[:1] + [write(7, {"id": ["f"], "x": [6], "y": [0.0], "s": ["w"],
                                   "tags": [["u"]], "unused": [1]})]
     table = read_table(spark, TableSource(files=tuple(same), format="parquet"), same, "t")
     assert table.file_schemas[1] is table.file_schemas[0]  # (one conversion)
+
+    def unread(*args):
+        raise AssertionError("the footers were read again")
+
+    monkeypatch.setattr(parquet_footers, "read_footers", unread)
+    scan(table, ["id", "x"], ["id"])  # (the row counts from the footers read_table kept)
+    assert table.rows_per_file == {same[0]: 1, same[1]: 1} and table.complete_ids
+
+
+def test_read_text_is_utf8(spark, tmp_path):
+    """Config and JSON files: UTF-8, with or without a byte-order mark; other bytes are an
+    error that names the file and the byte."""
+    fs = HadoopFS(spark)
+    (tmp_path / "a.json").write_bytes(b'\xef\xbb\xbf{"a": "\xc3\xa9"}\r\n')
+    assert json.loads(fs.read_text(f"file:{tmp_path}/a.json")) == {"a": "\u00e9"}
+    (tmp_path / "b.json").write_bytes('{"a": "\u00e9"}'.encode("latin-1"))
+    with pytest.raises(InputError, match=r"b.json: not UTF-8 text \(byte 7 is 0xe9\)"):
+        fs.read_text(f"file:{tmp_path}/b.json")
