@@ -7,9 +7,23 @@ Going through the JVM means one code path for local disk, HDFS, S3 (s3a://, or s
 from __future__ import annotations
 
 import uuid
-from typing import List, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable, List, Sequence, TypeVar
 
 from graphmill.errors import InputError
+
+# Files read at once on the driver (CSV headers, Parquet footers): one or two requests each on
+# object stores, and calls into the JVM that wait on it.
+FILE_THREADS = 8
+_In, _Out = TypeVar("_In"), TypeVar("_Out")
+
+
+def each_file(fn: Callable[[_In], _Out], items: Sequence[_In]) -> List[_Out]:
+    """``[fn(item) for item in items]``, ``FILE_THREADS`` at a time (one item: no thread)."""
+    if len(items) < 2:
+        return [fn(item) for item in items]
+    with ThreadPoolExecutor(min(FILE_THREADS, len(items)), "gm-file") as pool:
+        return list(pool.map(fn, items))
 
 
 def file_uris(spark, paths: Sequence[str]) -> List[str]:

@@ -18,16 +18,16 @@ from __future__ import annotations
 
 import json
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from pyspark.sql import types as T
 
+from graphmill.hadoopfs import each_file
+
 log = logging.getLogger(__name__)
 
 MAX_FOOTER_FILES = 256  # beyond this, the statistics are not taken from footers (a job counts)
-FOOTER_THREADS = 8  # footers read at once (one or two requests each on object stores)
 
 
 @dataclass
@@ -73,13 +73,10 @@ def footer_stats(spark, files: Sequence[str], columns: Sequence[str],
 
 
 def read_footers(spark, files: Sequence[str], otherwise: str) -> List[Tuple[object, object]]:
-    """(Hadoop path, ParquetMetadata or None) of each of ``files``, ``FOOTER_THREADS`` at a
-    time; a footer that cannot be read is None (logged with what is done ``otherwise``)."""
-    read = _FooterReader(spark, otherwise)
-    if len(files) < 2:
-        return [read(name) for name in files]
-    with ThreadPoolExecutor(min(FOOTER_THREADS, len(files)), "gm-footer") as pool:
-        return list(pool.map(read, files))
+    """(Hadoop path, ParquetMetadata or None) of each of ``files``, several at a time
+    (:func:`graphmill.hadoopfs.each_file`); a footer that cannot be read is None (logged with
+    what is done ``otherwise``)."""
+    return each_file(_FooterReader(spark, otherwise), files)
 
 
 def footer_schema(spark, name: str):
@@ -96,37 +93,30 @@ def file_schemas(spark, files: Sequence[str], footers: Sequence[Tuple[object, ob
 
     Files whose schema and Spark metadata are those of another share its converted schema
     (one conversion, some 50 calls into the JVM, per distinct schema); each file is compared
-    with the first in ``FOOTER_THREADS`` threads (a handful of calls each)."""
-    read = [(name, path, footer) for name, (path, footer) in zip(files, footers)
-            if footer is not None]
+    with the first read one, several at a time (a handful of calls each)."""
+    read = [i for i, (_, footer) in enumerate(footers) if footer is not None]
+    schemas: List = [None] * len(files)
     if not read:
-        return [None] * len(files)
-    name, path, footer = read[0]
-    first_message = footer.getFileMetaData().getSchema()
-    first_meta = _spark_metadata(footer)
-    first = _converted(spark, name, path, footer)
+        return schemas
+    first = footers[read[0]][1]
+    first_message, first_meta = first.getFileMetaData().getSchema(), _spark_metadata(first)
 
-    def same(footer) -> bool:
+    def same(i: int) -> bool:
+        footer = footers[i][1]
         return bool(first_message.equals(footer.getFileMetaData().getSchema())) and \
             _spark_metadata(footer) == first_meta
 
-    rest = [f for _, _, f in read[1:]]
-    if len(rest) > 1:
-        with ThreadPoolExecutor(min(FOOTER_THREADS, len(rest)), "gm-footer") as pool:
-            alike = [True] + list(pool.map(same, rest))
-    else:
-        alike = [True] + [same(f) for f in rest]
-    converted: Dict[Tuple[str, Optional[str]], object] = {}  # (Parquet schema, Spark's) → schema
-    by_name = {}
-    for (name, path, footer), is_first in zip(read, alike):
-        if is_first:
-            by_name[name] = first
-            continue
-        key = (str(footer.getFileMetaData().getSchema().toString()), _spark_metadata(footer))
+    alike = [True] + each_file(same, read[1:])
+    # (Parquet schema, Spark's) → converted schema; None: the first file's
+    converted: Dict[Optional[Tuple[str, Optional[str]]], object] = {}
+    for i, is_first in zip(read, alike):
+        path, footer = footers[i]
+        key = None if is_first else (str(footer.getFileMetaData().getSchema().toString()),
+                                     _spark_metadata(footer))
         if key not in converted:
-            converted[key] = _converted(spark, name, path, footer)
-        by_name[name] = converted[key]
-    return [by_name.get(name) for name in files]
+            converted[key] = _converted(spark, files[i], path, footer)
+        schemas[i] = converted[key]
+    return schemas
 
 
 def _spark_metadata(footer) -> Optional[str]:

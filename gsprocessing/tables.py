@@ -17,7 +17,6 @@ from __future__ import annotations
 import codecs
 import functools
 import operator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Dict, List, Mapping, Optional, Sequence
 
@@ -26,7 +25,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from graphmill.errors import GraphMillError, InputError, Problems
-from graphmill.hadoopfs import HadoopFS, file_uris
+from graphmill.hadoopfs import HadoopFS, each_file, file_uris
 from graphmill.parquet_footers import MAX_FOOTER_FILES, file_schemas, footer_stats, read_footers
 from graphmill.spark import IN_FILE, IN_ROW, STRING, FileOrder, Scratch, observe
 from gsprocessing.config.schema import TableSource
@@ -38,7 +37,6 @@ MAX_NULL_COLUMNS = 100    # wider tables get missing-value counts for the column
 MAX_OBSERVED_FILES = 16  # CSV files beyond which rows per file are counted by a job of their own
 HEADER_BYTES = 1 << 20  # a CSV header record longer than this is left to Spark (a job)
 HEAD_BYTES = 64 << 10  # read first from each file for its header (HEADER_BYTES if it needs more)
-HEADER_THREADS = 8  # files whose headers are read at once (one request each on object stores)
 
 
 @dataclass
@@ -195,9 +193,8 @@ def _shown(fields: Sequence[str]) -> str:
 
 def _file_records(fs: HadoopFS, source: TableSource,
                   files: Sequence[str]) -> List[Optional[List[str]]]:
-    """:func:`_file_record` of every file, ``HEADER_THREADS`` files at once."""
-    with ThreadPoolExecutor(max_workers=HEADER_THREADS, thread_name_prefix="gm-header") as pool:
-        return list(pool.map(lambda path: _file_record(fs, source, path), files))
+    """:func:`_file_record` of every file, several at once (:func:`each_file`)."""
+    return each_file(lambda path: _file_record(fs, source, path), files)
 
 
 def _file_record(fs: HadoopFS, source: TableSource, path: str) -> Optional[List[str]]:
@@ -435,7 +432,14 @@ def check_columns(table: InputTable, needed: Dict[str, str], problems: Problems)
         if not others:
             continue
         want = schema[column].dataType
-        lacking = [name for name, fields in others if column.lower() not in fields]
+        lacking: List[str] = []
+        other_types: Dict[str, List[str]] = {}
+        for name, fields in others:
+            got = fields.get(column.lower())
+            if got is None:
+                lacking.append(name)
+            elif not _readable_as(got, want):
+                other_types.setdefault(got.simpleString(), []).append(name)
         if lacking:
             problems.add(table.where, f"column '{column}' ({purpose}) is in {table.files[0]} "
                                       f"but not in {_listed(lacking)}: Spark reads a Parquet "
@@ -443,11 +447,6 @@ def check_columns(table: InputTable, needed: Dict[str, str], problems: Problems)
                                       "every row of those files a missing value; add the "
                                       "column to them (null where a value is unknown), or "
                                       "leave them out")
-        other_types: Dict[str, List[str]] = {}
-        for name, fields in others:
-            got = fields.get(column.lower())
-            if got is not None and not _readable_as(got, want):
-                other_types.setdefault(got.simpleString(), []).append(name)
         for got, names in other_types.items():
             problems.add(table.where, f"column '{column}' ({purpose}) is {want.simpleString()} "
                                       f"in {table.files[0]} but {got} in {_listed(names)}: Spark "
