@@ -4,6 +4,8 @@ start jobs, so one run carries many checks), plus the cases that must fail."""
 import json
 import shutil
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from pyspark.sql import functions as F
 
@@ -267,9 +269,6 @@ def test_parquet_files_without_a_column_are_an_error(spark, tmp_path):
     """A later Parquet file of an edge table without the destination column: Spark would read
     its edges with missing destinations (and drop them as such); reported before any job, with
     the files named, and nothing is written."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
     data = tmp_path / "data"
     (data / "e").mkdir(parents=True)
     (data / "n.csv").write_text("id\na\nb\n")
