@@ -105,6 +105,11 @@ def build_edge_type(run: Run, spec: EdgeSpec, table: InputTable) -> out.EdgeType
                                  F.col(EID).alias("eid"), *outputs, *label_cols), path)
     written = count if join_first else written_rows(run.spark, run.fs, path)
     if written != count:
+        # An endpoint's id may be on two nodes (ids not yet checked, see node_types), which
+        # multiplies its edges: that is the error to report, whatever else is wrong.
+        for ntype in dict.fromkeys((spec.src_type, spec.dst_type)):
+            if ntype in run.id_checks:
+                run.id_checks[ntype]()
         # An endpoint is not a node (the inner join dropped its edges): count which (one job)
         # and raise. (The table is under the staged output, which is then not committed.)
         joined = _join_ids(run, spec, df)

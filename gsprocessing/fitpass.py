@@ -20,12 +20,16 @@ Value counts reach the driver only while there are at most :data:`MAX_COUNTED` d
 (name, value) pairs; beyond that :meth:`FitResult.counts` is None and each asker counts on its
 own, ranked in Spark, as before (e.g. a categorical feature capped at 99 values only brings
 its top 100 to the driver).
+
+A column whose values should be unique (node ids numbered before they were grouped, see
+:mod:`gsprocessing.node_types`) is counted in the same grouping with :meth:`FitPass.add_repeated`:
+only its values on more than one row reach the driver.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
@@ -61,6 +65,7 @@ class FitPass:
     def __init__(self) -> None:
         self.aggregates: Dict[str, Column] = {}
         self.counted: Dict[str, Column] = {}
+        self.repeated: List[str] = []   # counted names of which only values seen twice return
 
     def add_aggregates(self, prefix: str, aggregates: Dict[str, Column]) -> None:
         for key, expr in aggregates.items():
@@ -71,6 +76,12 @@ class FitPass:
         are not counted)."""
         self.counted[name] = values
 
+    def add_repeated(self, name: str, value: Column) -> None:
+        """Count the values of the scalar column ``value``, keeping only those on more than one
+        row: ``counts(name)`` is then value (as a string) → rows, for those values alone."""
+        self.counted[name] = F.array(value)
+        self.repeated.append(name)
+
     def run(self, df: DataFrame) -> FitResult:
         aggregates = [e.alias(k) for k, e in self.aggregates.items()]
         if not self.counted:
@@ -78,8 +89,12 @@ class FitPass:
         names = list(self.counted)
         pairs = F.concat(*[_tagged(i, values) for i, values in enumerate(self.counted.values())])
         grouped = df.select(F.explode(pairs).alias("p")) \
-            .select(F.col("p.k").alias("k"), F.col("p.v").alias("v")).groupBy("k", "v").count() \
-            .limit(MAX_COUNTED + 1)
+            .select(F.col("p.k").alias("k"), F.col("p.v").alias("v")).groupBy("k", "v").count()
+        if self.repeated:
+            once = F.col("k").isin(*[names.index(n) for n in self.repeated]) & \
+                (F.col("count") == 1)
+            grouped = grouped.where(~once)
+        grouped = grouped.limit(MAX_COUNTED + 1)
         if aggregates:  # the aggregates' row comes with the counts: one query, not two
             grouped = grouped.unionByName(df.agg(F.struct(*aggregates).alias(AGGREGATES)),
                                           allowMissingColumns=True)

@@ -110,12 +110,13 @@ def load_tables(spark: SparkSession, fs: HadoopFS, spec: GraphSpec, prefix: str,
     CSV tables are parsed once, into ``scratch`` (see :func:`gsprocessing.tables.scan`)."""
     problems = Problems(f"input under {prefix}")
     tables: Dict[str, InputTable] = {}
-    # (block, needed columns, numeric columns, edge id columns)
+    # (block, needed columns, numeric columns, id columns)
     blocks: List[Tuple[object, Dict[str, str], Dict[str, str], Tuple[str, ...]]] = []
     for n in spec.nodes:
         extra = {n.id_col: "node id"}
         extra.update({lab.column: "label" for lab in n.labels if lab.column})
-        blocks.append((n, columns_of(n.features, extra), number_columns(n.features, extra), ()))
+        blocks.append((n, columns_of(n.features, extra), number_columns(n.features, extra),
+                       (n.id_col,)))
     for e in spec.edges:
         extra = {e.src_col: "source id", e.dst_col: "destination id"}
         extra.update({lab.column: "label" for lab in e.labels if lab.column})

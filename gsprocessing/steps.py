@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -67,6 +67,9 @@ class Run:
     timings: Dict[str, float] = field(default_factory=dict)
     previous: Optional[Dict[str, Any]] = None   # transforms.json of --transforms-from
     scratch: Optional[Scratch] = None   # intermediate tables (deleted before the commit)
+    # node type → a job that raises if its ids repeat, for types numbered before their ids were
+    # grouped (gsprocessing.node_types): an edge type whose joins gained rows runs it
+    id_checks: Dict[str, Callable[[], None]] = field(default_factory=dict)
 
     def saved(self, kind: str, name: str) -> Optional[Dict[str, Any]]:
         """The earlier run's states of a node ("nodes") or edge ("edges") type, if re-applying."""
@@ -87,13 +90,21 @@ class TableFit:
     features: List[FittedFeature]
     labels: List[LabelState]
     splits: List[Optional[SplitCounts]]  # per label (labels.split_counts)
+    # fit_table's ``unique`` column: its values on more than one row (as strings) → rows;
+    # None when not asked, or when the pass brought too many values to count them
+    repeated: Optional[Dict[str, int]] = None
+
+
+REPEATED = "__gm_repeated"  # the FitPass name of fit_table's ``unique`` column
 
 
 def fit_table(run: Run, kind: str, name: str, df: DataFrame, features: Sequence[FeatureSpec],
-              labels: Sequence[LabelSpec], key: str, rows: int) -> TableFit:
+              labels: Sequence[LabelSpec], key: str, rows: int,
+              unique: Optional[str] = None) -> TableFit:
     """Fit the features and labels of a table in one pass over it (:mod:`gsprocessing.fitpass`),
     counting the random splits of its labels (``key``: the row key they hash; ``rows``: the
-    table's rows) in the same pass.
+    table's rows) in the same pass, and the values of column ``unique`` that are on more than
+    one row (``TableFit.repeated``).
 
     With ``--transforms-from`` the earlier run's states are taken as they are: features keep
     their values and labels their classes; splits are always made anew from the current rows.
@@ -107,13 +118,16 @@ def fit_table(run: Run, kind: str, name: str, df: DataFrame, features: Sequence[
     old_labels = [_saved_label(run, saved, i, spec, kind, name) for i, spec in enumerate(labels)]
     for i, (spec, old) in enumerate(zip(labels, old_labels)):
         plan_label(df, spec, old, fit, f"l{i}_", run.options.seed, key, rows)
+    if unique is not None:
+        fit.add_repeated(REPEATED, F.col(quote(unique)))
     result = fit.run(df)
     if saved is None:
         fitted = finish_features(df, planned, result)
     return TableFit(features=fitted,
                     labels=[finish_label(df, spec, old, result, f"l{i}_")
                             for i, (spec, old) in enumerate(zip(labels, old_labels))],
-                    splits=[split_counts(result, f"l{i}_") for i in range(len(labels))])
+                    splits=[split_counts(result, f"l{i}_") for i in range(len(labels))],
+                    repeated=result.counts(REPEATED) if unique is not None else None)
 
 
 def _saved_features(run: Run, saved: Dict[str, Any], specs: Sequence[FeatureSpec], kind: str,

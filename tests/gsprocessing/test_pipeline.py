@@ -1,6 +1,7 @@
 """The whole gsprocessing job on the tiny graph and its awkward cases."""
 
 import json
+import re
 import shutil
 
 import pytest
@@ -171,6 +172,38 @@ def test_duplicate_node_ids_are_an_error(spark, tmp_path):
     (data / "users.csv").write_text((TINY / "users.csv").read_text() + "bob,1,rome\n")
     with pytest.raises(InputError, match=r"column 'user_id' has 1 duplicate id\(s\), e.g. 'bob'"):
         run(spark, tmp_path, prefix=data)
+
+
+def test_ids_numbered_before_they_are_grouped_are_still_checked(spark, tmp_path, monkeypatch):
+    """A table whose ids are all present is numbered by position and its ids are grouped by the
+    fit pass: a repeated id is still the error, whether an edge names it (its edges are
+    multiplied: the edge type checks the ids) or not (the fit pass finds it), and when the fit
+    pass brings too many values to count them (a job of its own checks)."""
+    import gsprocessing.fitpass as fitpass
+    import gsprocessing.node_types as node_types
+
+    grouped = []
+    number_block = node_types._number_block
+    monkeypatch.setattr(node_types, "_number_block",
+                        lambda run, spec, *a: grouped.append(spec.type) or number_block(
+                            run, spec, *a))
+    run(spark, tmp_path)
+    assert grouped == ["user"]  # (a user id is missing; stores have no table: ids from edges)
+    data = tmp_path / "data"
+    shutil.copytree(TINY, data)
+    items = (TINY / "items.csv").read_text()
+    for extra, shown in (("i9,a,1,garden\ni9,b,2,garden\n", "'i9' (2 rows)"),  # on no edge
+                         ("i3,rake,1,garden\n", "'i3' (2 rows)")):  # on three edges
+        (data / "items.csv").write_text(items + extra)
+        with pytest.raises(InputError, match=r"items.csv\): column 'item_id' has 1 duplicate "
+                                             rf"id\(s\), e.g. {re.escape(shown)}; each node must"):
+            run(spark, tmp_path, prefix=data, overwrite=True)
+    (data / "items.csv").write_text(items + "i9,a,1,garden\ni9,b,2,garden\n")
+    monkeypatch.setattr(fitpass, "MAX_COUNTED", 1)
+    with pytest.raises(InputError, match=r"column 'item_id' has 1 duplicate id\(s\), e.g. "
+                                         r"'i9' \(2 rows\)"):
+        run(spark, tmp_path, prefix=data, overwrite=True)
+    assert not (tmp_path / "out").exists() or (tmp_path / "out" / "manifest.json").exists()
 
 
 def test_existing_output_needs_overwrite(spark, tmp_path):
