@@ -203,7 +203,8 @@ def test_ids_numbered_before_they_are_grouped_are_still_checked(spark, tmp_path,
     with pytest.raises(InputError, match=r"column 'item_id' has 1 duplicate id\(s\), e.g. "
                                          r"'i9' \(2 rows\)"):
         run(spark, tmp_path, prefix=data, overwrite=True)
-    assert not (tmp_path / "out").exists() or (tmp_path / "out" / "manifest.json").exists()
+    assert (tmp_path / "out" / "manifest.json").exists()  # the first run's output, untouched
+    assert not list(tmp_path.glob("out.tmp-*"))
 
 
 def test_existing_output_needs_overwrite(spark, tmp_path):
