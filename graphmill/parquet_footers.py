@@ -1,5 +1,5 @@
 """What the footers of Parquet files say about them, read on the driver without a Spark job:
-their schema (:func:`footer_schema`, :func:`file_schemas`), rows and missing values
+their schema (:func:`file_schemas`), rows and missing values
 (:func:`footer_stats`).
 
 A Parquet footer holds each row group's row count and, per column chunk, statistics: the number
@@ -79,17 +79,11 @@ def read_footers(spark, files: Sequence[str], otherwise: str) -> List[Tuple[obje
     return each_file(_FooterReader(spark, otherwise), files)
 
 
-def footer_schema(spark, name: str):
-    """The Spark schema of the Parquet file ``name``, from its footer as Spark's own schema
-    inference reads it (the schema Spark wrote there, else the Parquet types converted; every
-    field nullable), without the Spark job that inference runs; None when the footer cannot be
-    read or converted."""
-    return file_schemas(spark, [name], read_footers(spark, [name], "Spark reads the schema"))[0]
-
-
 def file_schemas(spark, files: Sequence[str], footers: Sequence[Tuple[object, object]]) -> List:
-    """The Spark schema of each of ``files`` (see :func:`footer_schema`) from its footer (as
-    :func:`read_footers` gives them), None where a footer was not read or not converted.
+    """The Spark schema of each of ``files``, from its footer (as :func:`read_footers` gives
+    them) as Spark's own schema inference reads it (the schema Spark wrote there, else the
+    Parquet types converted; every field nullable), without the Spark job that inference runs;
+    None where a footer was not read or not converted.
 
     Files whose schema and Spark metadata are those of another share its converted schema
     (one conversion, some 50 calls into the JVM, per distinct schema); each file is compared

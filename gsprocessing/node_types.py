@@ -95,16 +95,17 @@ def _number_in_place(run: Run, spec: NodeSpec, table: InputTable, rep: out.TypeR
     (``run.id_checks``)."""
     df = _positioned(run, spec, table, rep)
     out.write_table(df.select(F.col(ID).alias("orig"), F.col(IN_POS).alias("nid")), path)
-    run.id_checks[spec.type] = functools.partial(_check_ids, run, spec, table, df, rep)
+    # (with --duplicates error, _grouped_clean raises for a repeated id)
+    run.id_checks[spec.type] = functools.partial(_grouped_clean, run, spec, table, df, rep)
     return df.withColumnRenamed(IN_POS, NID), table.rows
 
 
-def _check_ids(run: Run, spec: NodeSpec, table: InputTable, df: DataFrame,
-               rep: out.TypeReport) -> None:
-    """Raise if an id of the block is on more than one row (one job, grouping the ids)."""
+def _grouped_clean(run: Run, spec: NodeSpec, table: InputTable, df: DataFrame,
+                   rep: out.TypeReport) -> Tuple[DataFrame, int]:
+    """:func:`_clean` of a block's rows, its ids grouped and counted first (one job)."""
     groups = df.groupBy(ID).agg(F.count(F.lit(1)).alias("n"))
     stats = groups.agg(*[e.alias(k) for k, e in _id_stats().items()]).first().asDict()
-    _clean(run, spec, table, df, groups, stats, rep)
+    return _clean(run, spec, table, df, groups, stats, rep)
 
 
 def _number_block(run: Run, spec: NodeSpec, table: InputTable, rep: out.TypeReport,
@@ -139,10 +140,7 @@ def _number_blocks(run: Run, ntype: str, blocks: List[NodeSpec], tables: Dict[st
     df, base = None, 0
     for i, block in enumerate(blocks):
         table = tables[block.where]
-        frame = _positioned(run, block, table, rep)
-        groups = frame.groupBy(ID).agg(F.count(F.lit(1)).alias("n"))
-        stats = groups.agg(*[e.alias(k) for k, e in _id_stats().items()]).first().asDict()
-        frame, _ = _clean(run, block, table, frame, groups, stats, rep)
+        frame, _ = _grouped_clean(run, block, table, _positioned(run, block, table, rep), rep)
         frame = frame.withColumn(f"__gm_pos{i}", F.col(IN_POS) + base).drop(IN_POS)
         base += table.file_rows
         df = frame if df is None else df.join(frame, ID, "full_outer")

@@ -69,7 +69,7 @@ class Run:
     scratch: Optional[Scratch] = None   # intermediate tables (deleted before the commit)
     # node type → a job that raises if its ids repeat, for types numbered before their ids were
     # grouped (gsprocessing.node_types): an edge type whose joins gained rows runs it
-    id_checks: Dict[str, Callable[[], None]] = field(default_factory=dict)
+    id_checks: Dict[str, Callable[[], Any]] = field(default_factory=dict)
 
     def saved(self, kind: str, name: str) -> Optional[Dict[str, Any]]:
         """The earlier run's states of a node ("nodes") or edge ("edges") type, if re-applying."""

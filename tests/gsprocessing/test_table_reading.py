@@ -1,5 +1,5 @@
 """What is read of the input tables without a Spark job is what Spark's readers would say: the
-names of a CSV header (tables.csv_header), the schema of a Parquet file (footer_schema); and
+names of a CSV header (tables.csv_header), the schema of a Parquet file (file_schemas); and
 every file of a table is checked against the first (CSV headers, Parquet columns)."""
 
 import datetime
@@ -14,7 +14,7 @@ import pytest
 from graphmill import parquet_footers
 from graphmill.errors import InputError, Problems
 from graphmill.hadoopfs import HadoopFS
-from graphmill.parquet_footers import footer_schema
+from graphmill.parquet_footers import file_schemas, read_footers
 from gsprocessing import tables
 from gsprocessing.config.schema import TableSource
 from gsprocessing.tables import check_columns, csv_header, read_table, scan
@@ -91,6 +91,10 @@ def test_every_file_s_header_is_checked(spark, tmp_path, monkeypatch):
     assert table.problems[1].startswith(f"the header of {files[4]} is ['id', 'a'] (2 columns)")
     without = TableSource(files=tuple(files), format="csv", header=False)
     assert read_table(spark, without, files, "t").problems == []
+
+
+def footer_schema(spark, name):
+    return file_schemas(spark, [name], read_footers(spark, [name], "Spark reads the schema"))[0]
 
 
 def test_parquet_schema_is_spark_s(spark, tmp_path):
