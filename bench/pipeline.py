@@ -22,21 +22,43 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def measure(cmd) -> tuple:
+    """Run ``cmd``; return its wall seconds, the peak resident memory of its process tree
+    (bytes) and the CPU seconds of that tree (each process's user + system time, sampled every
+    0.2 s while it runs: a process that lives less than that may be missed)."""
     env = dict(os.environ, OMP_NUM_THREADS="1",
                PYTHONPATH=f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
     start = time.perf_counter()
     proc = psutil.Popen(cmd, env=env, stdout=open(os.devnull, "w"), stderr=open(os.devnull, "w"))
-    peak = 0
+    peak, cpu, procs = 0, {}, []
     while proc.poll() is None:
         try:
             procs = [proc] + proc.children(recursive=True)
-            peak = max(peak, sum(p.memory_info().rss for p in procs if p.is_running()))
         except psutil.Error:
             pass
+        rss = 0
+        for p in procs:
+            try:
+                rss += p.memory_info().rss
+                times = p.cpu_times()
+                cpu[p.pid] = times.user + times.system
+            except psutil.Error:  # (it ended meanwhile)
+                pass
+        peak = max(peak, rss)
         time.sleep(0.2)
+    wall = time.perf_counter() - start
+    _settle(procs[1:])
     if proc.returncode != 0:
         sys.exit(f"failed ({proc.returncode}): {' '.join(map(str, cmd))}")
-    return time.perf_counter() - start, peak
+    return wall, peak, sum(cpu.values())
+
+
+def _settle(children) -> None:
+    """Let a finished command's leftovers end before the next command starts (not timed):
+    PySpark's JVM outlives the Python process by a second or two, and the files it wrote are
+    still to be flushed to disk. Without this, bench/process.py's rounds in which gm-process
+    ran first measured ratios 0.15-0.2 higher than the others (design notes, stop 18)."""
+    psutil.wait_procs([c for c in children if c.is_running()], timeout=60)
+    os.sync()
 
 
 def main() -> None:
@@ -69,7 +91,7 @@ def main() -> None:
           f"reverse edges), workdir {work}")
     results = {}
     for name, cmd in stages:
-        wall, peak = measure(cmd)
+        wall, peak, _ = measure(cmd)
         results[name] = wall
         print(f"  {name:<28} {wall:7.1f} s   peak {peak / 2**30:5.2f} GiB", flush=True)
     print(f"gsprocessing / spark floor: {results['process'] / results['spark floor']:.2f} "

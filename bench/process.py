@@ -6,13 +6,15 @@ The demo config has numerical (max_min_norm), categorical, multi-categorical (a 
 label columns; with --add-reverse-edges as in the demo. In the same run and on the same tables,
 bench/spark_floor.py reads the tables, numbers the ids, maps both endpoints with one join each and
 writes Parquet: the least any processing job on them could cost. Both are real commands (each
-pays Spark's start-up); wall time and peak resident memory of the whole process tree are printed
-with the ratio ours / floor (target: at most 1.3).
+pays Spark's start-up); wall time, peak resident memory and CPU seconds of the whole process
+tree are printed with the ratio ours / floor (target: at most 1.3).
 
-With --repeat N the two run in turns (floor, ours, floor, ours, ...): the best time of each
-gives the ratio, and the median of the N ratios of neighbouring runs is printed beside it. On a
-shared 2-core machine single runs move by 10-20%; runs next to each other share the slow or
-fast spell.
+With --repeat N each runs N times, in rounds whose order alternates (floor then ours, then ours
+then floor, ...), and each run starts once the one before has ended (its JVM gone, its files
+flushed): what runs second in a pair can be faster or slower for what the first left behind,
+so neither command always goes second. Printed: the ratio of the best time of each, the ratio
+of the mean times (and of the mean CPU seconds), and each round's ratio. On a shared 2-core
+machine single runs move by 10-20%; runs next to each other share the slow or fast spell.
 """
 
 from __future__ import annotations
@@ -31,7 +33,8 @@ def main() -> None:
     p.add_argument("--scales", type=float, nargs="+", default=[1.0, 10.0],
                    help="demo scale: 1.0 = 1M edges")
     p.add_argument("--workdir", default="bench_out/process")
-    p.add_argument("--repeat", type=int, default=1, help="runs of each command (best is kept)")
+    p.add_argument("--repeat", type=int, default=1,
+                   help="runs of each command, in rounds of alternating order (even: balanced)")
     args = p.parse_args()
     py = sys.executable
     for scale in args.scales:
@@ -44,17 +47,29 @@ def main() -> None:
                     str(ROOT / "configs/demo/marketplace.json"), "--input-prefix",
                     f"{work}/data", "--output", f"{work}/processed", "--add-reverse-edges",
                     "--overwrite"]
-        pairs = [(measure(floor_cmd), measure(ours_cmd)) for _ in range(args.repeat)]
-        floor = min((f for f, _ in pairs), key=lambda r: r[0])
-        ours = min((o for _, o in pairs), key=lambda r: r[0])
-        line = (f"{int(scale * 1_000_000):>11,} edges  spark floor {floor[0]:7.1f} s "
-                f"{floor[1] / 2**30:5.2f} GiB   gsprocessing {ours[0]:7.1f} s "
-                f"{ours[1] / 2**30:5.2f} GiB   ours/floor {ours[0] / floor[0]:.2f}")
-        if args.repeat > 1:
-            ratios = [o[0] / f[0] for f, o in pairs]
-            line += (f" (median of {len(ratios)} neighbouring pairs "
-                     f"{statistics.median(ratios):.2f}: {' '.join(f'{r:.2f}' for r in ratios)})")
-        print(line, flush=True)
+        rounds = []  # (floor, ours): (wall s, peak bytes, CPU s) each
+        for i in range(args.repeat):
+            if i % 2 == 0:
+                floor = measure(floor_cmd)
+                rounds.append((floor, measure(ours_cmd)))
+            else:
+                ours = measure(ours_cmd)
+                rounds.append((measure(floor_cmd), ours))
+        print(_line(scale, rounds), flush=True)
+
+
+def _line(scale: float, rounds: list) -> str:
+    floor = min((f for f, _ in rounds), key=lambda r: r[0])
+    ours = min((o for _, o in rounds), key=lambda r: r[0])
+    line = (f"{int(scale * 1_000_000):>11,} edges  spark floor {floor[0]:6.1f} s "
+            f"{floor[1] / 2**30:5.2f} GiB {floor[2]:5.1f} CPU-s   gsprocessing {ours[0]:6.1f} s "
+            f"{ours[1] / 2**30:5.2f} GiB {ours[2]:5.1f} CPU-s   ours/floor {ours[0] / floor[0]:.2f}")
+    if len(rounds) > 1:
+        mean = [statistics.mean(r[k][j] for r in rounds) for k in (0, 1) for j in (0, 2)]
+        line += (f" (best of {len(rounds)} each); mean {mean[2]:.1f} s against {mean[0]:.1f} s, "
+                 f"ratio {mean[2] / mean[0]:.2f} (CPU {mean[3] / mean[1]:.2f}); rounds "
+                 + " ".join(f"{o[0] / f[0]:.2f}" for f, o in rounds))
+    return line
 
 
 if __name__ == "__main__":
