@@ -75,7 +75,8 @@ def main() -> None:
                 f"--driver-java-options -XX:StartFlightRecording=name=gm,settings={f.name} "
                 "pyspark-shell")
             try:
-                wall, _, cpu = measure([py, __file__, "--dump-to", str(recording), *cmd])
+                wall, _, cpu = measure([py, str(Path(__file__).resolve()), "--dump-to",
+                                        str(recording), *cmd])
             finally:
                 del os.environ["PYSPARK_SUBMIT_ARGS"]
             times[name] = _compile_times(recording)
@@ -103,6 +104,8 @@ def _run_and_dump(recording: str, cmd: list) -> None:
         if e.code not in (0, None):
             raise
     from pyspark import SparkContext
+    if SparkContext._active_spark_context is None:
+        sys.exit("bench/jit.py: the command stopped its Spark session; nothing to record")
     jvm = SparkContext._active_spark_context._jvm
     (jvm.jdk.jfr.FlightRecorder.getFlightRecorder().getRecordings().get(0)
      .dump(jvm.java.io.File(recording).toPath()))

@@ -65,9 +65,12 @@ def _line(scale: float, rounds: list) -> str:
             f"{floor[1] / 2**30:5.2f} GiB {floor[2]:5.1f} CPU-s   gsprocessing {ours[0]:6.1f} s "
             f"{ours[1] / 2**30:5.2f} GiB {ours[2]:5.1f} CPU-s   ours/floor {ours[0] / floor[0]:.2f}")
     if len(rounds) > 1:
-        mean = [statistics.mean(r[k][j] for r in rounds) for k in (0, 1) for j in (0, 2)]
-        line += (f" (best of {len(rounds)} each); mean {mean[2]:.1f} s against {mean[0]:.1f} s, "
-                 f"ratio {mean[2] / mean[0]:.2f} (CPU {mean[3] / mean[1]:.2f}); rounds "
+        def mean(who: int, what: int) -> float:  # who: 0 floor, 1 ours; what: 0 wall, 2 CPU
+            return statistics.mean(r[who][what] for r in rounds)
+
+        line += (f" (best of {len(rounds)} each); mean {mean(1, 0):.1f} s against "
+                 f"{mean(0, 0):.1f} s, ratio {mean(1, 0) / mean(0, 0):.2f} "
+                 f"(CPU {mean(1, 2) / mean(0, 2):.2f}); rounds "
                  + " ".join(f"{o[0] / f[0]:.2f}" for f, o in rounds))
     return line
 
