@@ -18,7 +18,7 @@ import codecs
 import functools
 import operator
 from dataclasses import dataclass, field
-from typing import Dict, List, Mapping, Optional, Sequence
+from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -110,6 +110,13 @@ def read_table(spark: SparkSession, source: TableSource, files: List[str], where
         # the first's is the table's (Spark's schema inference would run a job for it).
         footers = read_footers(spark, files, "Spark reads it")
         schemas = file_schemas(spark, files, footers)
+        if schemas[0] is not None:
+            twins = [v for v in _by_lower_name(schemas[0]).values() if isinstance(v, list)]
+            if twins:  # (Spark: "[COLUMN_ALREADY_EXISTS] The column `x` already exists")
+                raise InputError(f"{where}: {files[0]} has columns whose names differ only in "
+                                 f"case ({'; '.join(', '.join(t) for t in twins)}), which Spark "
+                                 "cannot tell apart: it reads Parquet columns whatever their "
+                                 "case; rename or drop all but one of each")
         reader = spark.read if schemas[0] is None else spark.read.schema(schemas[0])
         return InputTable(df=reader.parquet(*files), files=files, where=where, source=source,
                           file_schemas=schemas,
@@ -438,6 +445,12 @@ def check_columns(table: InputTable, needed: Dict[str, str], problems: Problems)
             got = fields.get(column.lower())
             if got is None:
                 lacking.append(name)
+            elif isinstance(got, list):  # (names that differ only in case)
+                problems.add(table.where, f"column '{column}' ({purpose}) is in {name} "
+                                          f"{len(got)} times, as {', '.join(got)}: Spark matches "
+                                          "Parquet columns whatever their case and fails on "
+                                          "that file in the middle of a job; rename or drop "
+                                          "all but one of them")
             elif not _readable_as(got, want):
                 other_types.setdefault(got.simpleString(), []).append(name)
         if lacking:
@@ -456,17 +469,27 @@ def check_columns(table: InputTable, needed: Dict[str, str], problems: Problems)
 
 def _other_files(table: InputTable) -> List:
     """(name, {lower-case column: type}) of each file after the first whose schema was read
-    (Spark matches Parquet columns to the table's case-insensitively)."""
+    (Spark matches Parquet columns to the table's case-insensitively). A name that stands for
+    several columns of a file (``x`` and ``X``) maps to their names instead of a type."""
     if not table.file_schemas or len(table.file_schemas) < 2:
         return []
     result = []
-    fields: Dict[int, Dict[str, T.DataType]] = {}  # files of one schema share its object
+    fields: Dict[int, Dict[str, Any]] = {}  # files of one schema share its object
     for name, schema in zip(table.files[1:], table.file_schemas[1:]):
         if schema is not None:
             if id(schema) not in fields:
-                fields[id(schema)] = {f.name.lower(): f.dataType for f in schema.fields}
+                fields[id(schema)] = _by_lower_name(schema)
             result.append((name, fields[id(schema)]))
     return result
+
+
+def _by_lower_name(schema: T.StructType) -> Dict[str, Any]:
+    """{lower-case name: type, or the names of the columns it stands for when several}."""
+    names: Dict[str, List[str]] = {}
+    for f in schema.fields:
+        names.setdefault(f.name.lower(), []).append(f.name)
+    return {lower: schema[found[0]].dataType if len(found) == 1 else found
+            for lower, found in names.items()}
 
 
 # Numbers Spark's Parquet readers read as a wider type (measured, Spark 4.3): INT32-stored

@@ -190,6 +190,38 @@ def test_every_parquet_file_s_columns_are_checked(spark, tmp_path, monkeypatch):
     assert table.rows_per_file == {same[0]: 1, same[1]: 1} and table.complete_ids
 
 
+
+def test_a_later_parquet_file_with_a_column_in_two_cases_is_an_error(spark, tmp_path):
+    """A later file with two columns whose names differ only in case (``x`` and ``X``): Spark
+    fails on that file in the middle of a job when the column is read (shown here), so a
+    column the config reads is reported before any job, naming the file and both names; a
+    column not read is left alone, as Spark reads the table's other columns. Such a first
+    file is an error naming it (Spark's own says only that a column already exists)."""
+    files = []
+    for i, columns in enumerate(({"id": ["a"], "x": [1]},
+                                 {"id": ["b"], "x": [2], "X": [3]})):
+        pq.write_table(pa.table(columns), tmp_path / f"p{i}.parquet")
+        files.append(f"file:{tmp_path}/p{i}.parquet")
+    with pytest.raises(Exception):
+        spark.read.parquet(*files).select("x").collect()
+    table = read_table(spark, TableSource(files=tuple(files), format="parquet"), files,
+                       "nodes[0]")
+    problems = Problems("input")
+    check_columns(table, {"id": "node id", "x": "input of feature 'x'"}, problems)
+    assert problems.items == [
+        f"nodes[0]: column 'x' (input of feature 'x') is in {files[1]} 2 times, as x, X: "
+        "Spark matches Parquet columns whatever their case and fails on that file in the "
+        "middle of a job; rename or drop all but one of them"]
+    fine = Problems("input")
+    check_columns(table, {"id": "node id"}, fine)
+    assert fine.items == []
+    # In the first file, whose schema is the table's, Spark cannot even build the table.
+    first = files[::-1]
+    with pytest.raises(InputError, match=(
+            rf"^nodes\[0\]: {first[0]} has columns whose names differ only in case \(x, X\), "
+            "which Spark cannot tell apart")):
+        read_table(spark, TableSource(files=tuple(first), format="parquet"), first, "nodes[0]")
+
 def test_read_text_is_utf8(spark, tmp_path):
     """Config and JSON files: UTF-8, with or without a byte-order mark; other bytes are an
     error that names the file and the byte."""
