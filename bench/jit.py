@@ -71,14 +71,10 @@ def main() -> None:
         for name, cmd in commands.items():
             recording = work / f"jit-{name}.jfr"
             recording.unlink(missing_ok=True)
-            os.environ["PYSPARK_SUBMIT_ARGS"] = (
-                f"--driver-java-options -XX:StartFlightRecording=name=gm,settings={f.name} "
-                "pyspark-shell")
-            try:
-                wall, _, cpu = measure([py, str(Path(__file__).resolve()), "--dump-to",
-                                        str(recording), *cmd])
-            finally:
-                del os.environ["PYSPARK_SUBMIT_ARGS"]
+            submit = (f"--driver-java-options -XX:StartFlightRecording=name=gm,"
+                      f"settings={f.name} pyspark-shell")
+            wall, _, cpu = measure([py, str(Path(__file__).resolve()), "--dump-to",
+                                    str(recording), *cmd], {"PYSPARK_SUBMIT_ARGS": submit})
             times[name] = _compile_times(recording)
             tiers = collections.Counter()
             for (tier, _), seconds in times[name].items():

@@ -15,18 +15,21 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import Dict, Optional
 
 import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def measure(cmd) -> tuple:
-    """Run ``cmd``; return its wall seconds, the peak resident memory of its process tree
-    (bytes) and the CPU seconds of that tree (each process's user + system time, sampled every
-    0.2 s while it runs: a process that lives less than that may be missed)."""
+def measure(cmd, extra_env: Optional[Dict[str, str]] = None) -> tuple:
+    """Run ``cmd`` (with ``extra_env`` added to the environment); return its wall seconds, the
+    peak resident memory of its process tree (bytes) and the CPU seconds of that tree (each
+    process's user + system time, sampled every 0.2 s while it runs: a process that lives less
+    than that may be missed)."""
     env = dict(os.environ, OMP_NUM_THREADS="1",
-               PYTHONPATH=f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
+               PYTHONPATH=f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
+               **(extra_env or {}))
     start = time.perf_counter()
     proc = psutil.Popen(cmd, env=env, stdout=open(os.devnull, "w"), stderr=open(os.devnull, "w"))
     peak, cpu, procs = 0, {}, []
