@@ -37,7 +37,7 @@ from gsprocessing.config.schema import LabelSpec
 from gsprocessing.fitpass import FitPass, FitResult
 from gsprocessing.transforms.base import (
     as_double, bad_number_count, exact_sums, finite, mean_std, quote, raise_bad_numbers,
-    split_pattern,
+    split_literally,
 )
 from gsprocessing.transforms.categorical import sort_values
 
@@ -81,7 +81,7 @@ def _as_text(column: str) -> Column:
 
 
 def _tokens(column: str, separator: str) -> Column:
-    parts = F.transform(F.split(_as_text(column), split_pattern(separator)), lambda t: F.trim(t))
+    parts = F.transform(split_literally(_as_text(column), separator), lambda t: F.trim(t))
     return F.array_distinct(F.filter(parts, lambda t: t.isNotNull() & (t != "")))
 
 

@@ -222,25 +222,54 @@ def batched_udf(fn: Callable, return_type: T.DataType, frame: bool = False) -> C
     return F.pandas_udf(fn, return_type)
 
 
-def split_pattern(separator: str) -> str:
-    """A Java regex matching ``separator`` literally (``F.split`` takes a regex)."""
-    return "\\Q" + separator + "\\E"
+_REGEX_SPECIAL = ".$|()[{^?*+\\"  # characters that Java's String.split fast path escapes
+
+
+def split_literally(text: Column, separator: str) -> Column:
+    """``text`` (a string column) split at each ``separator``, taken literally.
+
+    ``F.split`` takes a regex, and Java compiles it again for every row, except for a one-
+    character separator (one escaped with a backslash if it is special to regexes), which
+    String.split matches without a regex: such a separator is given in that form. On the 200K
+    titles of the 10M-edge demo, split on a space: 0.3 s against 0.55 s warm, and no regex
+    compiled per row, whose code the JIT compiled too.
+    """
+    if len(separator.encode("utf-16-le")) == 2:  # one Java char (not a surrogate pair)
+        return F.split(text, "\\" + separator if separator in _REGEX_SPECIAL else separator)
+    return F.split(text, _quoted(separator))
+
+
+def _quoted(text: str) -> str:
+    """A Java regex that matches ``text`` literally (as Java's ``Pattern.quote``)."""
+    return "\\Q" + text.replace("\\E", "\\E\\\\E\\Q") + "\\E"
 
 
 def value_tokens(df: DataFrame, column: str, separator: Optional[str]) -> Column:
     """array<string> of a row's values, spaces trimmed and empty ones dropped: the elements of
     an array column, the parts between ``separator``s of a string, else the one value.
 
-    Strings are split with the spaces around each separator (and trimmed at the ends) and
-    need no per-value function: built-in expressions only, which Spark compiles (a lambda
-    makes it interpret the whole projection it is in).
+    Strings need no per-value function: built-in expressions only, which Spark compiles (a
+    lambda makes it interpret the whole projection it is in). The spaces around a separator
+    are taken out with it: a space separator needs nothing more (the empty parts between
+    spaces are dropped); another one-character separator first has the spaces around it
+    removed (one regex, compiled once) so that it is split on as a character
+    (:func:`split_literally`); a longer one is split on with the spaces as one regex.
     """
     col = F.col(quote(column))
     empty = F.array().cast(STRINGS)
     if column_kind(df, column) == "array":
         arr = F.transform(F.coalesce(col.cast(STRINGS), empty), lambda t: F.trim(t))
     elif separator is not None:
-        arr = F.split(F.trim(col.cast(STRING)), " *" + split_pattern(separator) + " *")
+        text = F.trim(col.cast(STRING))
+        spaced = " *" + _quoted(separator) + " *"
+        if separator == " ":
+            arr = split_literally(text, separator)
+        elif len(separator.encode("utf-16-le")) == 2:
+            # (in a replacement, $ and \ are special: escaped)
+            plain = separator.replace("\\", "\\\\").replace("$", "\\$")
+            arr = split_literally(F.regexp_replace(text, spaced, plain), separator)
+        else:
+            arr = F.split(text, spaced)
     else:
         arr = F.array(F.trim(col.cast(STRING)))
     return F.array_remove(F.array_compact(F.coalesce(arr, empty)), "")

@@ -18,7 +18,7 @@ from graphmill.errors import InputError
 from graphmill.spark import DOUBLE, DOUBLES
 from gsprocessing.transforms.base import (
     State, Transform, as_double, bad_number_count, column_kind, finite, quote,
-    raise_bad_numbers, split_pattern,
+    raise_bad_numbers, split_literally,
 )
 
 
@@ -46,7 +46,7 @@ class NoOp(Transform):
         if kind == "array":
             return F.transform(col.cast(DOUBLES), finite)
         if kind == "string" and self.separator is not None:
-            parts = F.split(F.trim(col), split_pattern(self.separator))
+            parts = split_literally(F.trim(col), self.separator)
             return F.transform(parts, lambda s: finite(F.trim(s).try_cast(DOUBLE)))
         if kind in ("string", "numeric"):
             return None

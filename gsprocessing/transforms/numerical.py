@@ -39,7 +39,7 @@ from graphmill.spark import DOUBLE, DOUBLES, STRING
 from gsprocessing.transforms.base import (
     Imputer, State, Transform, as_double, bad_number_count, check_choice, check_number,
     check_scalar_number_column, check_separator, exact_sum, finite, integral, most_frequent, quote,
-    raise_bad_numbers, split_pattern,
+    raise_bad_numbers, split_literally,
 )
 from gsprocessing.transforms.rank_gauss import RankGauss
 
@@ -260,7 +260,7 @@ class MultiNumerical(Transform):
         if isinstance(dtype, T.ArrayType):
             return F.transform(col.cast(DOUBLES), finite)
         if isinstance(dtype, T.StringType) and self.separator is not None:
-            parts = F.split(col, split_pattern(self.separator))
+            parts = split_literally(col, self.separator)
             return F.when(F.trim(col) != "", F.transform(
                 parts, lambda s: finite(F.trim(s).try_cast(DOUBLE))))
         raise TypeError(f"column '{column}' has type {dtype.simpleString()}; multi-numerical "
@@ -274,7 +274,7 @@ class MultiNumerical(Transform):
                                                     isinstance(dtype.elementType, T.StringType))):
             return F.lit(0)
         col = F.col(quote(column))
-        parts = F.split(col, split_pattern(self.separator)) if isinstance(
+        parts = split_literally(col, self.separator) if isinstance(
             dtype, T.StringType) else col
         is_bad = lambda s: (F.trim(s) != "") & F.trim(s).try_cast(DOUBLE).isNull()  # noqa: E731
         return F.coalesce(F.size(F.filter(parts, is_bad)), F.lit(0))

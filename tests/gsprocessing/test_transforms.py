@@ -4,6 +4,7 @@ import json
 import math
 
 import pytest
+from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from graphmill.errors import InputError
@@ -169,12 +170,25 @@ def test_category_order_is_total(spark):
     (" ", "  x  y z ", ["x", "y", "z"]),
     (", ", "a , b,c", ["a", "b,c"]),              # a multi-character separator, literally
     (".*", "a.*b .* ", ["a", "b"]),                 # regex characters taken literally
+    ("$", " a $b$ $ c", ["a", "b", "c"]), ("\\", "a \\ b\\\\c", ["a", "b", "c"]),
+    (".", "1. 2 .3", ["1", "2", "3"]), ("\\E", "a \\E b", ["a", "b"]),
+    (" ", "x\ty  z", ["x\ty", "z"]),                 # (only spaces are trimmed)
     (";", None, []), (";", "   ", []), (None, " solo ", ["solo"]), (None, "", []),
 ])
 def test_value_tokens_of_strings(spark, separator, text, want):
     from gsprocessing.transforms.base import value_tokens
     df = spark.createDataFrame([(text,)], "s string")
     assert df.select(value_tokens(df, "s", separator)).first()[0] == want
+
+
+def test_split_literally_splits_as_python_does(spark):
+    from gsprocessing.transforms.base import split_literally
+    text = "a.b|c$d\\e^f*g+h?i(j)k[l]m{n}o,p q\U0001F600r\\Es.|t"
+    separators = list(".|$\\^*+?()[]{}, ") + ["\U0001F600", "\\E", ".|", "ab"]
+    df = spark.createDataFrame([(text,)], "s string")
+    got = df.select(*[split_literally(F.col("s"), sep).alias(f"c{i}")
+                      for i, sep in enumerate(separators)]).first()
+    assert [list(got[i]) for i in range(len(separators))] == [text.split(s) for s in separators]
 
 
 def test_value_tokens_of_arrays(spark):
