@@ -99,13 +99,18 @@ class FittedFeature:
                         .alias(o.name) for o in self.outputs()]
         if self.encoding == "indices":
             return self._apply_indices(df, tmp)
+        element = ELEMENT_TYPES[self.outputs()[0].dtype]
+        scalars = [self.transform.elements(df, column, state)
+                   for column, state in zip(self.spec.columns, self.states)]
+        if all(s is not None for s in scalars):  # (the vector built in its type at once)
+            vec = F.array(*[e.cast(element) for part in scalars for e in part])
+            return df.withColumn(tmp, vec), [F.col(tmp).alias(self.spec.name)]
         parts = []
         for j, (column, state) in enumerate(zip(self.spec.columns, self.states)):
             part = f"{tmp}__part{j}"
             df = self.transform.apply(df, column, state, part)
             parts.append(part)
         vec = F.col(parts[0]) if len(parts) == 1 else F.concat(*[F.col(p) for p in parts])
-        element = ELEMENT_TYPES[self.outputs()[0].dtype]
         df = df.withColumn(tmp, vec.cast(T.ArrayType(element))).drop(*parts)
         return df, [F.col(tmp).alias(self.spec.name)]
 

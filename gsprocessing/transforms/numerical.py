@@ -113,8 +113,11 @@ class _Numeric(Transform):
         # inside a condition, and ``x`` holds the NaN/infinity test of as_double).
         return self._scale(F.coalesce(x, F.lit(float(state.fill))), state, present=True)
 
+    def elements(self, df: DataFrame, column: str, state: NumericState) -> List[Column]:
+        return [self.scaled(as_double(df, column), state)]
+
     def expression(self, df: DataFrame, column: str, state: NumericState) -> Column:
-        return F.array(self.scaled(as_double(df, column), state))
+        return F.array(*self.elements(df, column, state))
 
 
 class Unscaled(_Numeric):
@@ -219,6 +222,10 @@ class Numerical(Transform):
 
     def apply(self, df: DataFrame, column: str, state: NumericalState, out: str) -> DataFrame:
         return self._inner.apply(df, column, state, out)
+
+    def elements(self, df: DataFrame, column: str,
+                 state: NumericalState) -> Optional[List[Column]]:
+        return self._inner.elements(df, column, state)
 
 
 @dataclass
