@@ -229,7 +229,7 @@ def batched_udf(fn: Callable, return_type: T.DataType, frame: bool = False) -> C
     return F.pandas_udf(fn, return_type)
 
 
-_REGEX_SPECIAL = ".$|()[{^?*+\\"  # characters that Java's String.split fast path escapes
+_REGEX_SPECIAL = ".$|()[{^?*+\\"  # special to Java regexes: split's fast path takes them escaped
 
 
 def split_literally(text: Column, separator: str) -> Column:
