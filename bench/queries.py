@@ -8,7 +8,7 @@ description (gsprocessing names each query's job group after the node or edge ty
 ``--parallel 1`` (the default) gsprocessing runs one type at a time, so queries do not overlap
 and each one's task CPU is its own: a change to one step shows in that step's figure instead
 of being lost among the others' (it still moves between runs, 10-40% for the small ones).
-The floor's queries are its four writes. Queries under 0.05 task CPU-s and 0.3 s are left out.
+The floor's queries are its CSV header read and its four writes. Queries under 0.05 task CPU-s and 0.3 s are left out.
 """
 
 from __future__ import annotations
