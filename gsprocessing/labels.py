@@ -31,10 +31,12 @@ from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 from pyspark.sql import Column, DataFrame, Row
 from pyspark.sql import functions as F
 
-from graphmill.errors import InputError
+from graphmill.errors import InputError, Problems
+from graphmill.hadoopfs import HadoopFS
 from graphmill.spark import DOUBLE, FLOATS, INT, LONG, STRING
-from gsprocessing.config.schema import LabelSpec
+from gsprocessing.config.schema import LabelSpec, TableSource
 from gsprocessing.fitpass import FitPass, FitResult
+from gsprocessing.tables import BAD_ROW, check_columns, expand, read_table
 from gsprocessing.transforms.base import (
     as_double, bad_number_count, exact_sums, finite, mean_std, quote, raise_bad_numbers,
     split_literally,
@@ -386,19 +388,16 @@ def _bucket_rows(df: DataFrame, bucket: Column, h: Column, key: str,
     return rows
 
 
-def custom_split_table(spark, files: Dict[str, Sequence[str]], columns: Sequence[str],
-                       n_ids: int, where: str) -> DataFrame:
+def custom_split_table(spark, fs: HadoopFS, files: Dict[str, Sequence[str]],
+                       columns: Sequence[str], n_ids: int, where: str) -> DataFrame:
     """The custom split files as one table: id column(s) ``__gm_k0`` (and ``__gm_k1``) as
-    strings, and ``SPLIT_COLUMN``. Raises if an id is listed in two splits."""
+    strings, and ``SPLIT_COLUMN``. Raises if an id is listed in two splits, and for a file
+    without the id column(s) (:func:`_read_split_file`)."""
     parts = []
     for i, split in enumerate(("train", "val", "test")):
         for path in files.get(split, ()):
-            table = _read_any(spark, path)
-            names = list(columns) or table.columns[:n_ids]
-            missing = [c for c in names if c not in table.columns]
-            if missing or len(names) != n_ids:
-                raise InputError(f"{where}: custom split file {path} needs {n_ids} id column(s) "
-                                 f"{names or ''}; its columns are {table.columns}")
+            table = _read_split_file(spark, fs, path, columns, n_ids, where)
+            names = list(columns) or [c for c in table.columns if c != BAD_ROW][:n_ids]
             parts.append(table.select(*[F.trim(F.col(quote(c)).cast(STRING)).alias(
                 f"__gm_k{j}") for j, c in enumerate(names)], F.lit(i).alias(SPLIT_COLUMN)))
     ids = parts[0]
@@ -417,10 +416,36 @@ def custom_split_table(spark, files: Dict[str, Sequence[str]], columns: Sequence
     return ids
 
 
-def _read_any(spark, path: str) -> DataFrame:
-    lower = path.lower().rstrip("/")
-    if lower.endswith((".csv", ".csv.gz")):
-        return spark.read.option("header", True).csv(path)
-    if lower.endswith((".json", ".jsonl", ".json.gz")):
-        return spark.read.json(path)
-    return spark.read.parquet(path)
+def _read_split_file(spark, fs: HadoopFS, path: str, columns: Sequence[str], n_ids: int,
+                     where: str) -> DataFrame:
+    """One custom split path (a file, directory or glob; CSV or JSON when every file has that
+    extension, else Parquet), with its id column(s) checked. CSV and Parquet are opened as input tables are
+    (:func:`gsprocessing.tables.read_table`), so that each file is checked: a CSV file whose
+    header differs from the first's, or a Parquet file without an id column, is an error
+    (Spark would read the ids of such a file as missing, or from the wrong column)."""
+    files = expand(fs, path)
+    if not files:
+        raise InputError(f"{where}: no custom split file matches {path}")
+    lower = [f.lower() for f in files]
+    if all(f.endswith((".json", ".jsonl", ".json.gz", ".jsonl.gz")) for f in lower):
+        table = spark.read.json(files)  # (Spark's JSON reader takes every file's fields)
+        names = list(columns) or table.columns[:n_ids]
+        if len(names) != n_ids or any(c not in table.columns for c in names):
+            raise InputError(f"{where}: custom split file {path} needs {n_ids} id column(s) "
+                             f"{names or ''}; its columns are {table.columns}")
+        return table
+    csv = all(f.endswith((".csv", ".csv.gz")) for f in lower)
+    source = TableSource(files=(path,), format="csv" if csv else "parquet")
+    table = read_table(spark, source, files, where, fs)
+    have = [c for c in table.df.columns if c != BAD_ROW]
+    names = list(columns) or have[:n_ids]
+    if len(names) != n_ids:
+        raise InputError(f"{where}: custom split file {path} needs {n_ids} id column(s); its "
+                         f"columns are {have}")
+    problems = Problems(where)
+    for message in table.problems:
+        problems.add(where, message)
+    check_columns(table, {c: "custom split id" for c in names}, problems)
+    if problems.items:
+        raise InputError("; ".join(problems.items))
+    return table.df

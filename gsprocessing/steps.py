@@ -190,7 +190,8 @@ def _join_custom_split(run: Run, df: DataFrame, spec: LabelSpec, id_cols: Sequen
     custom = spec.custom_split
     files = {s: [resolve(run.options.input_prefix, f) for f in getattr(custom, s)]
              for s in ("train", "val", "test")}
-    ids = custom_split_table(run.spark, files, custom.columns, len(id_cols), spec.where)
+    ids = custom_split_table(run.spark, run.fs, files, custom.columns, len(id_cols),
+                             spec.where)
     keys = [f"__gm_k{j}" for j in range(len(id_cols))]
     mine = df.select(*[F.col(quote(c)).cast(STRING).alias(k) for c, k in zip(id_cols, keys)])
     unknown = ids.join(mine, keys, "left_anti").count()

@@ -91,14 +91,19 @@ def find_files(fs: HadoopFS, prefix: str, source: TableSource, where: str,
     found: List[str] = []
     for i, pattern in enumerate(source.files):
         path = resolve(prefix, pattern)
-        matches = fs.glob(path)
-        files: List[str] = []
-        for m in matches:
-            files.extend(fs.list_files(m) or [m])
+        files = expand(fs, path)
         if not files:
             problems.add(f"{where}.files[{i}]", f"no file matches {path}")
         found.extend(files)
     return found
+
+
+def expand(fs: HadoopFS, path: str) -> List[str]:
+    """The files ``path`` names: a glob's matches, each directory's data files listed."""
+    files: List[str] = []
+    for m in fs.glob(path):
+        files.extend(fs.list_files(m) or [m])
+    return files
 
 
 def read_table(spark: SparkSession, source: TableSource, files: List[str], where: str,

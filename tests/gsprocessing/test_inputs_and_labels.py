@@ -384,3 +384,46 @@ def test_random_split_is_the_definition_whatever_the_bucket_bits(spark, rows, mo
     assert {r.k: tuple(r[m] for m in state.masks) for r in got} == {
         k: expected.get(k, (False, False, False)) for k in range(1000)}
     assert state.split == {"train": 540, "val": 180, "test": 180, "unlabeled": 100}
+
+
+def test_custom_split_files_are_checked_file_by_file(spark, tmp_path):
+    """A custom split given as a Parquet directory whose second file names its id column
+    otherwise: Spark reads the table with the first file's columns, and that file's ids came
+    back missing (counted as one unknown id). Now an error naming both files; a CSV directory
+    whose files' headers differ is one too, and nothing is written."""
+    data = tmp_path / "data"
+    (data / "train").mkdir(parents=True)
+    (data / "val").mkdir()
+    (data / "n.csv").write_text("id,y\na,1\nb,0\nc,1\nd,0\n")
+    (data / "e.csv").write_text("s,d\na,b\nc,d\n")
+    pq.write_table(pa.table({"id": ["a"]}), data / "train" / "part-0.parquet")
+    pq.write_table(pa.table({"node": ["b"]}), data / "train" / "part-1.parquet")
+    (data / "val" / "0.csv").write_text("id\nc\n")
+    (data / "val" / "1.csv").write_text("node\nd\n")
+
+    def graph(val):
+        return parse_graph_config(json.dumps({
+            "nodes": [{"node_type": "n", "format": {"name": "csv"}, "files": "n.csv",
+                       "node_id_col": "id", "labels": [{
+                           "label_col": "y", "task_type": "classification",
+                           "custom_split_filenames": {"train": "train", "valid": val,
+                                                      "column": ["id"]}}]}],
+            "edges": [{"relation": ["n", "e", "n"], "format": {"name": "csv"}, "files": "e.csv",
+                       "source_id_col": "s", "dest_id_col": "d"}]}), "g.json")
+
+    with pytest.raises(InputError, match=r"column 'id' \(custom split id\) is in "
+                                         r".*part-0.parquet but not in .*part-1.parquet"):
+        process(spark, graph("val/0.csv"), ProcessOptions(input_prefix=str(data),
+                                                          output=str(tmp_path / "out")))
+    assert not (tmp_path / "out").exists()
+    pq.write_table(pa.table({"id": ["b"]}), data / "train" / "part-1.parquet")
+    with pytest.raises(InputError, match=r"header of .*val/1\.csv is \['node'\]"):
+        process(spark, graph("val"), ProcessOptions(input_prefix=str(data),
+                                                    output=str(tmp_path / "out")))
+    assert not (tmp_path / "out").exists()
+    (data / "val" / "1.csv").write_text("id\nd\n")
+    out = tmp_path / "out"
+    process(spark, graph("val"), ProcessOptions(input_prefix=str(data), output=str(out)))
+    ids, rows = ids_of(out, "n"), rows_of(out, "nodes/n")
+    assert [rows[ids[i]]["train_mask"] for i in "abcd"] == [True, True, False, False]
+    assert [rows[ids[i]]["val_mask"] for i in "abcd"] == [False, False, True, True]
