@@ -419,10 +419,12 @@ def custom_split_table(spark, fs: HadoopFS, files: Dict[str, Sequence[str]],
 def _read_split_file(spark, fs: HadoopFS, path: str, columns: Sequence[str], n_ids: int,
                      where: str) -> DataFrame:
     """One custom split path (a file, directory or glob; CSV or JSON when every file has that
-    extension, else Parquet), with its id column(s) checked. CSV and Parquet are opened as input tables are
-    (:func:`gsprocessing.tables.read_table`), so that each file is checked: a CSV file whose
-    header differs from the first's, or a Parquet file without an id column, is an error
-    (Spark would read the ids of such a file as missing, or from the wrong column)."""
+    extension, else Parquet), with its id column(s) checked. CSV and Parquet are opened as
+    input tables are (:func:`gsprocessing.tables.read_table`), so that each file is checked: a
+    CSV file whose header differs from the first's, or a Parquet file without an id column, is
+    an error (Spark would read the ids of such a file as missing, or from the wrong column).
+    JSON files are read with every file's fields (Spark's JSON reader): a file without the id
+    field gives missing ids, counted with the unknown ones."""
     files = expand(fs, path)
     if not files:
         raise InputError(f"{where}: no custom split file matches {path}")
