@@ -418,23 +418,39 @@ def custom_split_table(spark, fs: HadoopFS, files: Dict[str, Sequence[str]],
 
 def _read_split_file(spark, fs: HadoopFS, path: str, columns: Sequence[str], n_ids: int,
                      where: str) -> DataFrame:
+    """:func:`open_split_file`, raising its problems."""
+    problems = Problems(where)
+    df = open_split_file(spark, fs, path, columns, n_ids, where, problems)
+    if df is None or problems.items:
+        raise InputError("; ".join(problems.items))
+    return df
+
+
+def open_split_file(spark, fs: HadoopFS, path: str, columns: Sequence[str], n_ids: int,
+                    where: str, problems: Problems, infer: bool = True) -> Optional[DataFrame]:
     """One custom split path (a file, directory or glob; CSV or JSON when every file has that
-    extension, else Parquet), with its id column(s) checked. CSV and Parquet are opened as
-    input tables are (:func:`gsprocessing.tables.read_table`), so that each file is checked: a
-    CSV file whose header differs from the first's, or a Parquet file without an id column, is
-    an error (Spark would read the ids of such a file as missing, or from the wrong column).
-    JSON files are read with every file's fields (Spark's JSON reader): a file without the id
-    field gives missing ids, counted with the unknown ones."""
+    extension, else Parquet) with its id column(s) checked; None, with ``problems`` added, if
+    it cannot be read so. CSV and Parquet are opened as input tables are
+    (:func:`gsprocessing.tables.read_table`: headers and footers, no Spark job), so that each
+    file is checked: a CSV file whose header differs from the first's, or a Parquet file
+    without an id column, is a problem (Spark would read the ids of such a file as missing, or
+    from the wrong column). JSON files are read with every file's fields (Spark's JSON reader,
+    a job: not with ``infer=False``): a file without the id field gives missing ids, counted
+    with the unknown ones."""
     files = expand(fs, path)
     if not files:
-        raise InputError(f"{where}: no custom split file matches {path}")
+        problems.add(where, f"no custom split file matches {path}")
+        return None
     lower = [f.lower() for f in files]
     if all(f.endswith((".json", ".jsonl", ".json.gz", ".jsonl.gz")) for f in lower):
-        table = spark.read.json(files)  # (Spark's JSON reader takes every file's fields)
+        if not infer:
+            return None
+        table = spark.read.json(files)
         names = list(columns) or table.columns[:n_ids]
         if len(names) != n_ids or any(c not in table.columns for c in names):
-            raise InputError(f"{where}: custom split file {path} needs {n_ids} id column(s) "
-                             f"{names or ''}; its columns are {table.columns}")
+            problems.add(where, f"custom split file {path} needs {n_ids} id column(s) "
+                                f"{names or ''}; its columns are {table.columns}")
+            return None
         return table
     csv = all(f.endswith((".csv", ".csv.gz")) for f in lower)
     source = TableSource(files=(path,), format="csv" if csv else "parquet")
@@ -442,12 +458,11 @@ def _read_split_file(spark, fs: HadoopFS, path: str, columns: Sequence[str], n_i
     have = [c for c in table.df.columns if c != BAD_ROW]
     names = list(columns) or have[:n_ids]
     if len(names) != n_ids:
-        raise InputError(f"{where}: custom split file {path} needs {n_ids} id column(s); its "
-                         f"columns are {have}")
-    problems = Problems(where)
+        problems.add(where, f"custom split file {path} needs {n_ids} id column(s); its columns "
+                            f"are {have}")
+        return None
+    before = len(problems.items)
     for message in table.problems:
         problems.add(where, message)
     check_columns(table, {c: "custom split id" for c in names}, problems)
-    if problems.items:
-        raise InputError("; ".join(problems.items))
-    return table.df
+    return table.df if len(problems.items) == before else None

@@ -34,8 +34,9 @@ from gsprocessing.ids import id_type
 from gsprocessing.node_types import finish_node_type, number_node_type
 from gsprocessing.scheduler import TaskGroup, after, run_all
 from gsprocessing.steps import DANGLING_POLICIES, DUPLICATE_POLICIES, ProcessOptions, Run
+from gsprocessing.labels import open_split_file
 from gsprocessing.tables import (
-    InputTable, check_columns, columns_of, find_files, number_columns, read_table, scan,
+    InputTable, check_columns, columns_of, find_files, number_columns, read_table, resolve, scan,
 )
 from gsprocessing.transforms.base import quote
 
@@ -135,11 +136,26 @@ def load_tables(spark: SparkSession, fs: HadoopFS, spec: GraphSpec, prefix: str,
             problems.add(block.where, message)
         check_columns(table, needed, problems)
         tables[block.where] = table
+    _check_split_files(spark, fs, spec, prefix, problems)
     problems.raise_if_any()
     run_all(spark, parallel, [(f"scan {block.where}", functools.partial(
         scan, tables[block.where], list(needed), ids, scratch, numbers))
         for block, needed, numbers, ids, _ in found])
     return tables
+
+
+def _check_split_files(spark: SparkSession, fs: HadoopFS, spec: GraphSpec, prefix: str,
+                       problems: Problems) -> None:
+    """Every custom split file's existence and id columns, with the tables' problems (before
+    any job; JSON files are read when the split is applied)."""
+    blocks = [(n, 1) for n in spec.nodes] + [(e, 2) for e in spec.edges]
+    for block, n_ids in blocks:
+        for label in block.labels:
+            custom = label.custom_split
+            for split in ("train", "val", "test") if custom is not None else ():
+                for path in getattr(custom, split):
+                    open_split_file(spark, fs, resolve(prefix, path), custom.columns, n_ids,
+                                    label.where, problems, infer=False)
 
 
 def expand_relations(spec: GraphSpec, tables: Dict[str, InputTable]) -> GraphSpec:

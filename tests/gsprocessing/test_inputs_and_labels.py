@@ -389,8 +389,9 @@ def test_random_split_is_the_definition_whatever_the_bucket_bits(spark, rows, mo
 def test_custom_split_files_are_checked_file_by_file(spark, tmp_path):
     """A custom split given as a Parquet directory whose second file names its id column
     otherwise: Spark reads the table with the first file's columns, and that file's ids came
-    back missing (counted as one unknown id). Now an error naming both files; a CSV directory
-    whose files' headers differ is one too, and nothing is written."""
+    back missing (counted as one unknown id). Now a problem naming both files, reported with
+    the inputs' problems before any job; a CSV directory whose files' headers differ is one
+    too, and so is a split path that matches no file. Nothing is written."""
     data = tmp_path / "data"
     (data / "train").mkdir(parents=True)
     (data / "val").mkdir()
@@ -411,13 +412,14 @@ def test_custom_split_files_are_checked_file_by_file(spark, tmp_path):
             "edges": [{"relation": ["n", "e", "n"], "format": {"name": "csv"}, "files": "e.csv",
                        "source_id_col": "s", "dest_id_col": "d"}]}), "g.json")
 
-    with pytest.raises(InputError, match=r"column 'id' \(custom split id\) is in "
-                                         r".*part-0.parquet but not in .*part-1.parquet"):
-        process(spark, graph("val/0.csv"), ProcessOptions(input_prefix=str(data),
-                                                          output=str(tmp_path / "out")))
+    with pytest.raises(ConfigError, match=r"labels\[0\]: column 'id' \(custom split id\) is in "
+                                          r".*part-0.parquet but not in .*part-1.parquet(.|\n)*"
+                                          r"labels\[0\]: no custom split file matches .*nope"):
+        process(spark, graph(["val/0.csv", "nope.csv"]), ProcessOptions(
+            input_prefix=str(data), output=str(tmp_path / "out")))
     assert not (tmp_path / "out").exists()
     pq.write_table(pa.table({"id": ["b"]}), data / "train" / "part-1.parquet")
-    with pytest.raises(InputError, match=r"header of .*val/1\.csv is \['node'\]"):
+    with pytest.raises(ConfigError, match=r"header of .*val/1\.csv is \['node'\]"):
         process(spark, graph("val"), ProcessOptions(input_prefix=str(data),
                                                     output=str(tmp_path / "out")))
     assert not (tmp_path / "out").exists()
