@@ -5,11 +5,9 @@ import json
 import subprocess
 import sys
 
-import pytest
-
 from gsprocessing.__main__ import main as process_main
 from partition.__main__ import main as partition_main
-from tests.conftest import ROOT, TINY, env_with_repo
+from tests.conftest import TINY, env_with_repo
 
 
 def tiny_config(tmp_path, edit):

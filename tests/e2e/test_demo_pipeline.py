@@ -2,7 +2,6 @@
 spark-submit) → torchrun --nproc-per-node 2 training → predict, on the demo marketplace."""
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path

@@ -6,7 +6,6 @@ features fetched from another rank are the right rows.
 """
 
 import json
-import os
 from collections import Counter
 from pathlib import Path
 
