@@ -31,10 +31,10 @@ from gsprocessing.config.build import bad_name
 from gsprocessing.config.schema import EdgeSpec, GraphSpec, etype_name
 from gsprocessing.edge_types import REVERSE_SUFFIX, build_edge_type, reverse_info
 from gsprocessing.ids import id_type
+from gsprocessing.labels import open_split_file
 from gsprocessing.node_types import finish_node_type, number_node_type
 from gsprocessing.scheduler import TaskGroup, after, run_all
 from gsprocessing.steps import DANGLING_POLICIES, DUPLICATE_POLICIES, ProcessOptions, Run
-from gsprocessing.labels import open_split_file
 from gsprocessing.tables import (
     InputTable, check_columns, columns_of, find_files, number_columns, read_table, resolve, scan,
 )
