@@ -391,20 +391,34 @@ def _bucket_rows(df: DataFrame, bucket: Column, h: Column, key: str,
 def custom_split_table(spark, fs: HadoopFS, files: Dict[str, Sequence[str]],
                        columns: Sequence[str], n_ids: int, where: str) -> DataFrame:
     """The custom split files as one table: id column(s) ``__gm_k0`` (and ``__gm_k1``) as
-    strings, and ``SPLIT_COLUMN``. Raises if an id is listed in two splits, and for a file
-    without the id column(s) (:func:`_read_split_file`)."""
+    strings, and ``SPLIT_COLUMN``. Raises if an id is listed in two splits, for a file without
+    the id column(s) (:func:`_read_split_file`), and for rows without an id."""
     parts = []
     for i, split in enumerate(("train", "val", "test")):
         for path in files.get(split, ()):
             table = _read_split_file(spark, fs, path, columns, n_ids, where)
             names = list(columns) or [c for c in table.columns if c != BAD_ROW][:n_ids]
             parts.append(table.select(*[F.trim(F.col(quote(c)).cast(STRING)).alias(
-                f"__gm_k{j}") for j, c in enumerate(names)], F.lit(i).alias(SPLIT_COLUMN)))
+                f"__gm_k{j}") for j, c in enumerate(names)], F.lit(i).alias(SPLIT_COLUMN),
+                F.lit(", ".join(names)).alias("__gm_cols"),
+                F.col("_metadata.file_path").alias("__gm_file")))
     ids = parts[0]
     for other in parts[1:]:
         ids = ids.unionByName(other)
     keys = [f"__gm_k{j}" for j in range(n_ids)]
-    ids = ids.dropDuplicates()
+    # A row without an id assigns nothing: name the files that have such rows (one job).
+    missing = functools.reduce(operator.or_, [F.col(k).isNull() | (F.col(k) == "")
+                                              for k in keys])
+    bad = ids.where(missing).groupBy("__gm_file", "__gm_cols").count().orderBy("__gm_file") \
+        .collect()
+    if bad:
+        shown = "; ".join(f"{r['__gm_file']}: {r['count']} row(s)" for r in bad[:5]) + \
+            (f"; +{len(bad) - 5} more file(s)" if len(bad) > 5 else "")
+        raise InputError(f"{where}: {sum(r['count'] for r in bad)} row(s) of the custom split "
+                         f"files have no id in column(s) {bad[0]['__gm_cols']} ({shown}); every "
+                         "row of a split file must name an id (a JSON record without the "
+                         "field, a null or an empty value do not)")
+    ids = ids.drop("__gm_file", "__gm_cols").dropDuplicates()
     dups = ids.groupBy(*keys).agg(F.collect_set(SPLIT_COLUMN).alias("s")).where(F.size("s") > 1)
     examples = dups.limit(5).collect()
     if examples:
@@ -435,8 +449,8 @@ def open_split_file(spark, fs: HadoopFS, path: str, columns: Sequence[str], n_id
     file is checked: a CSV file whose header differs from the first's, or a Parquet file
     without an id column, is a problem (Spark would read the ids of such a file as missing, or
     from the wrong column). JSON files are read with every file's fields (Spark's JSON reader,
-    a job: not with ``infer=False``): a file without the id field gives missing ids, counted
-    with the unknown ones."""
+    a job: not with ``infer=False``): a file without the id field gives rows without an id,
+    which :func:`custom_split_table` names."""
     files = expand(fs, path)
     if not files:
         problems.add(where, f"no custom split file matches {path}")

@@ -429,3 +429,13 @@ def test_custom_split_files_are_checked_file_by_file(spark, tmp_path):
     ids, rows = ids_of(out, "n"), rows_of(out, "nodes/n")
     assert [rows[ids[i]]["train_mask"] for i in "abcd"] == [True, True, False, False]
     assert [rows[ids[i]]["val_mask"] for i in "abcd"] == [False, False, True, True]
+    # JSON split files are read with every file's fields: a record without the id field is a
+    # row without an id (it was counted as one unknown id), named with its file.
+    (data / "vj").mkdir()
+    (data / "vj" / "0.json").write_text('{"id": "c"}\n')
+    (data / "vj" / "1.json").write_text('{"node": "d"}\n{"id": ""}\n')
+    with pytest.raises(InputError, match=r"labels\[0\]: 2 row\(s\) of the custom split files have "
+                                         r"no id in column\(s\) id \(.*vj/1\.json: 2 row\(s\)\)"):
+        process(spark, graph("vj"), ProcessOptions(input_prefix=str(data),
+                                                   output=str(tmp_path / "out2")))
+    assert not (tmp_path / "out2").exists()
