@@ -393,15 +393,15 @@ def custom_split_table(spark, fs: HadoopFS, files: Dict[str, Sequence[str]],
     """The custom split files as one table: id column(s) ``__gm_k0`` (and ``__gm_k1``) as
     strings, and ``SPLIT_COLUMN``. Raises if an id is listed in two splits, for a file without
     the id column(s) (:func:`_read_split_file`), and for rows without an id."""
-    parts = []
+    parts, part_names = [], []  # (the id columns of each part, for messages)
     for i, split in enumerate(("train", "val", "test")):
         for path in files.get(split, ()):
-            table = _read_split_file(spark, fs, path, columns, n_ids, where)
-            names = list(columns) or [c for c in table.columns if c != BAD_ROW][:n_ids]
+            table, names = _read_split_file(spark, fs, path, columns, n_ids, where)
             parts.append(table.select(*[F.trim(F.col(quote(c)).cast(STRING)).alias(
                 f"__gm_k{j}") for j, c in enumerate(names)], F.lit(i).alias(SPLIT_COLUMN),
-                F.lit(", ".join(names)).alias("__gm_cols"),
+                F.lit(len(part_names)).alias("__gm_part"),
                 F.col("_metadata.file_path").alias("__gm_file")))
+            part_names.append(names)
     ids = parts[0]
     for other in parts[1:]:
         ids = ids.unionByName(other)
@@ -409,16 +409,17 @@ def custom_split_table(spark, fs: HadoopFS, files: Dict[str, Sequence[str]],
     # A row without an id assigns nothing: name the files that have such rows (one job).
     missing = functools.reduce(operator.or_, [F.col(k).isNull() | (F.col(k) == "")
                                               for k in keys])
-    bad = ids.where(missing).groupBy("__gm_file", "__gm_cols").count().orderBy("__gm_file") \
+    bad = ids.where(missing).groupBy("__gm_file", "__gm_part").count().orderBy("__gm_file") \
         .collect()
     if bad:
         shown = "; ".join(f"{r['__gm_file']}: {r['count']} row(s)" for r in bad[:5]) + \
             (f"; +{len(bad) - 5} more file(s)" if len(bad) > 5 else "")
+        named = ", ".join(part_names[bad[0]["__gm_part"]])
         raise InputError(f"{where}: {sum(r['count'] for r in bad)} row(s) of the custom split "
-                         f"files have no id in column(s) {bad[0]['__gm_cols']} ({shown}); every "
-                         "row of a split file must name an id (a JSON record without the "
-                         "field, a null or an empty value do not)")
-    ids = ids.drop("__gm_file", "__gm_cols").dropDuplicates()
+                         f"files have no id in column(s) {named} ({shown}); every row of a "
+                         "split file must name an id (a JSON record without the field, a null "
+                         "or an empty value do not)")
+    ids = ids.drop("__gm_file", "__gm_part").dropDuplicates()
     dups = ids.groupBy(*keys).agg(F.collect_set(SPLIT_COLUMN).alias("s")).where(F.size("s") > 1)
     examples = dups.limit(5).collect()
     if examples:
@@ -431,20 +432,22 @@ def custom_split_table(spark, fs: HadoopFS, files: Dict[str, Sequence[str]],
 
 
 def _read_split_file(spark, fs: HadoopFS, path: str, columns: Sequence[str], n_ids: int,
-                     where: str) -> DataFrame:
+                     where: str) -> Tuple[DataFrame, List[str]]:
     """:func:`open_split_file`, raising its problems."""
     problems = Problems(where)
-    df = open_split_file(spark, fs, path, columns, n_ids, where, problems)
-    if df is None or problems.items:
+    opened = open_split_file(spark, fs, path, columns, n_ids, where, problems)
+    if opened is None or problems.items:
         raise InputError("; ".join(problems.items))
-    return df
+    return opened
 
 
 def open_split_file(spark, fs: HadoopFS, path: str, columns: Sequence[str], n_ids: int,
-                    where: str, problems: Problems, infer: bool = True) -> Optional[DataFrame]:
+                    where: str, problems: Problems,
+                    infer: bool = True) -> Optional[Tuple[DataFrame, List[str]]]:
     """One custom split path (a file, directory or glob; CSV or JSON when every file has that
-    extension, else Parquet) with its id column(s) checked; None, with ``problems`` added, if
-    it cannot be read so. CSV and Parquet are opened as input tables are
+    extension, else Parquet) and its id column(s) (``columns``, else its first ``n_ids``),
+    checked; None, with ``problems`` added, if it cannot be read so (or, for JSON with
+    ``infer=False``, not read at all). CSV and Parquet are opened as input tables are
     (:func:`gsprocessing.tables.read_table`: headers and footers, no Spark job), so that each
     file is checked: a CSV file whose header differs from the first's, or a Parquet file
     without an id column, is a problem (Spark would read the ids of such a file as missing, or
@@ -465,7 +468,7 @@ def open_split_file(spark, fs: HadoopFS, path: str, columns: Sequence[str], n_id
             problems.add(where, f"custom split file {path} needs {n_ids} id column(s) "
                                 f"{names or ''}; its columns are {table.columns}")
             return None
-        return table
+        return table, names
     csv = all(f.endswith((".csv", ".csv.gz")) for f in lower)
     source = TableSource(files=(path,), format="csv" if csv else "parquet")
     table = read_table(spark, source, files, where, fs)
@@ -479,4 +482,4 @@ def open_split_file(spark, fs: HadoopFS, path: str, columns: Sequence[str], n_id
     for message in table.problems:
         problems.add(where, message)
     check_columns(table, {c: "custom split id" for c in names}, problems)
-    return table.df if len(problems.items) == before else None
+    return (table.df, names) if len(problems.items) == before else None
