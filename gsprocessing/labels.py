@@ -397,29 +397,39 @@ def custom_split_table(spark, fs: HadoopFS, files: Dict[str, Sequence[str]],
     for i, split in enumerate(("train", "val", "test")):
         for path in files.get(split, ()):
             table, names = _read_split_file(spark, fs, path, columns, n_ids, where)
+            # (a CSV row with more or fewer fields than the header: Spark's corrupt-record column)
+            ragged = F.col(BAD_ROW).isNotNull() if BAD_ROW in table.columns else F.lit(False)
             parts.append(table.select(*[F.trim(F.col(quote(c)).cast(STRING)).alias(
                 f"__gm_k{j}") for j, c in enumerate(names)], F.lit(i).alias(SPLIT_COLUMN),
-                F.lit(len(part_names)).alias("__gm_part"),
+                F.lit(len(part_names)).alias("__gm_part"), ragged.alias("__gm_ragged"),
                 F.col("_metadata.file_path").alias("__gm_file")))
             part_names.append(names)
     ids = parts[0]
     for other in parts[1:]:
         ids = ids.unionByName(other)
     keys = [f"__gm_k{j}" for j in range(n_ids)]
-    # A row without an id assigns nothing: name the files that have such rows (one job).
+    # A ragged CSV row, or a row without an id, assigns nothing, or not what the file meant:
+    # name the files that have such rows (one job).
     missing = functools.reduce(operator.or_, [F.col(k).isNull() | (F.col(k) == "")
                                               for k in keys])
-    bad = ids.where(missing).groupBy("__gm_file", "__gm_part").count().orderBy("__gm_file") \
-        .collect()
-    if bad:
-        shown = "; ".join(f"{r['__gm_file']}: {r['count']} row(s)" for r in bad[:5]) + \
-            (f"; +{len(bad) - 5} more file(s)" if len(bad) > 5 else "")
-        named = ", ".join(part_names[bad[0]["__gm_part"]])
-        raise InputError(f"{where}: {sum(r['count'] for r in bad)} row(s) of the custom split "
-                         f"files have no id in column(s) {named} ({shown}); every row of a "
-                         "split file must name an id (a JSON record without the field, a null "
-                         "or an empty value do not)")
-    ids = ids.drop("__gm_file", "__gm_part").dropDuplicates()
+    ragged = F.col("__gm_ragged")
+    bad = ids.where(missing | ragged).groupBy("__gm_file", "__gm_part").agg(
+        F.count_if(ragged).alias("ragged"), F.count_if(~ragged).alias("missing")) \
+        .orderBy("__gm_file").collect()
+    for kind, problem in (("ragged", "do not have the fields of their file's header"),
+                          ("missing", "have no id in column(s) {named}")):
+        found = [r for r in bad if r[kind]]
+        if not found:
+            continue
+        shown = "; ".join(f"{r['__gm_file']}: {r[kind]} row(s)" for r in found[:5]) + \
+            (f"; +{len(found) - 5} more file(s)" if len(found) > 5 else "")
+        named = ", ".join(part_names[found[0]["__gm_part"]])
+        fix = ("fix the rows, or quote fields that hold the separator" if kind == "ragged" else
+               "every row of a split file must name an id (a JSON record without the field, a "
+               "null or an empty value do not)")
+        raise InputError(f"{where}: {sum(r[kind] for r in found)} row(s) of the custom split "
+                         f"files {problem.format(named=named)} ({shown}); {fix}")
+    ids = ids.drop("__gm_file", "__gm_part", "__gm_ragged").dropDuplicates()
     dups = ids.groupBy(*keys).agg(F.collect_set(SPLIT_COLUMN).alias("s")).where(F.size("s") > 1)
     examples = dups.limit(5).collect()
     if examples:

@@ -391,7 +391,8 @@ def test_custom_split_files_are_checked_file_by_file(spark, tmp_path):
     otherwise: Spark reads the table with the first file's columns, and that file's ids came
     back missing (counted as one unknown id). Now a problem naming both files, reported with
     the inputs' problems before any job; a CSV directory whose files' headers differ is one
-    too, and so is a split path that matches no file. Nothing is written."""
+    too, and so is a split path that matches no file. Nothing is written. Rows without an id
+    and ragged CSV rows are errors naming their files when the split is applied."""
     data = tmp_path / "data"
     (data / "train").mkdir(parents=True)
     (data / "val").mkdir()
@@ -439,3 +440,12 @@ def test_custom_split_files_are_checked_file_by_file(spark, tmp_path):
         process(spark, graph("vj"), ProcessOptions(input_prefix=str(data),
                                                    output=str(tmp_path / "out2")))
     assert not (tmp_path / "out2").exists()
+    # A CSV split row with more fields than its file's header kept its first field, silently.
+    (data / "vc").mkdir()
+    (data / "vc" / "0.csv").write_text("id\nc\nd,a\n")
+    with pytest.raises(InputError, match=r"labels\[0\]: 1 row\(s\) of the custom split files do "
+                                         r"not have the fields of their file's header "
+                                         r"\(.*vc/0\.csv: 1 row\(s\)\); fix the rows"):
+        process(spark, graph("vc"), ProcessOptions(input_prefix=str(data),
+                                                   output=str(tmp_path / "out3")))
+    assert not (tmp_path / "out3").exists()
