@@ -16,8 +16,8 @@ so neither command always goes second. Printed: the ratio of the best time of ea
 of the mean times (and of the mean CPU seconds), each round's ratio and their median.
 
 The median of the rounds' ratios is the figure held against the target. On this shared 2-core
-machine the speed drifts: on 3 Dec the floor at 10M took 21 s to 43 s, identical runs of
-gm-process 25 s to 50 s. A round's two runs are minutes apart and share the spell, so
+machine the speed drifts: on 3 Dec the floor at 10M took 18 s to 43 s, identical runs of
+gm-process 23 s to 50 s. A round's two runs are minutes apart and share the spell, so
 each round's ratio compares like with like; the median then drops the round that a change of
 spell split. The best of each compares runs from different spells (one fast floor run sets it),
 and the mean times weigh the slow spells most.
