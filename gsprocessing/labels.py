@@ -34,9 +34,9 @@ from pyspark.sql import functions as F
 from graphmill.errors import InputError, Problems
 from graphmill.hadoopfs import HadoopFS
 from graphmill.spark import DOUBLE, FLOATS, INT, LONG, STRING
-from gsprocessing.config.schema import LabelSpec, TableSource
+from gsprocessing.config.schema import CustomSplit, LabelSpec, TableSource
 from gsprocessing.fitpass import FitPass, FitResult
-from gsprocessing.tables import BAD_ROW, check_columns, expand, read_table
+from gsprocessing.tables import BAD_ROW, check_columns, expand, read_table, resolve
 from gsprocessing.transforms.base import (
     as_double, bad_number_count, exact_sums, finite, mean_std, quote, raise_bad_numbers,
     split_literally,
@@ -386,6 +386,11 @@ def _bucket_rows(df: DataFrame, bucket: Column, h: Column, key: str,
             bucket.alias("b"), h.alias("h"), F.col(key).alias("k")).collect()):
         rows.setdefault(r.b, []).append((r.h, r.k))
     return rows
+
+
+def split_paths(custom: CustomSplit, prefix: str) -> Dict[str, List[str]]:
+    """Each split's custom split paths ("train", "val", "test"), resolved against ``prefix``."""
+    return {s: [resolve(prefix, f) for f in getattr(custom, s)] for s in ("train", "val", "test")}
 
 
 def custom_split_table(spark, fs: HadoopFS, files: Dict[str, Sequence[str]],

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import itertools
 import json
 import logging
 import platform
@@ -31,12 +32,12 @@ from gsprocessing.config.build import bad_name
 from gsprocessing.config.schema import EdgeSpec, GraphSpec, etype_name
 from gsprocessing.edge_types import REVERSE_SUFFIX, build_edge_type, reverse_info
 from gsprocessing.ids import id_type
-from gsprocessing.labels import open_split_file
+from gsprocessing.labels import open_split_file, split_paths
 from gsprocessing.node_types import finish_node_type, number_node_type
 from gsprocessing.scheduler import TaskGroup, after, run_all
 from gsprocessing.steps import DANGLING_POLICIES, DUPLICATE_POLICIES, ProcessOptions, Run
 from gsprocessing.tables import (
-    InputTable, check_columns, columns_of, find_files, number_columns, read_table, resolve, scan,
+    InputTable, check_columns, columns_of, find_files, number_columns, read_table, scan,
 )
 from gsprocessing.transforms.base import quote
 
@@ -152,10 +153,11 @@ def _check_split_files(spark: SparkSession, fs: HadoopFS, spec: GraphSpec, prefi
     for block, n_ids in blocks:
         for label in block.labels:
             custom = label.custom_split
-            for split in ("train", "val", "test") if custom is not None else ():
-                for path in getattr(custom, split):
-                    open_split_file(spark, fs, resolve(prefix, path), custom.columns, n_ids,
-                                    label.where, problems, infer=False)
+            if custom is None:
+                continue
+            for path in itertools.chain.from_iterable(split_paths(custom, prefix).values()):
+                open_split_file(spark, fs, path, custom.columns, n_ids, label.where, problems,
+                                infer=False)
 
 
 def expand_relations(spec: GraphSpec, tables: Dict[str, InputTable]) -> GraphSpec:

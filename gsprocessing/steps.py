@@ -25,9 +25,8 @@ from gsprocessing.features import FittedFeature, finish_features, plan_features
 from gsprocessing.fitpass import FitPass
 from gsprocessing.labels import (
     LabelState, SplitCounts, apply_label, custom_split_table, finish_label, plan_label,
-    split_counts,
+    split_counts, split_paths,
 )
-from gsprocessing.tables import resolve
 from gsprocessing.transforms.base import quote
 
 log = logging.getLogger(__name__)
@@ -188,10 +187,8 @@ def _join_custom_split(run: Run, df: DataFrame, spec: LabelSpec, id_cols: Sequen
                        rep: out.TypeReport) -> DataFrame:
     """``df`` with ``SPLIT_COLUMN`` from the custom split files (null: in no split)."""
     custom = spec.custom_split
-    files = {s: [resolve(run.options.input_prefix, f) for f in getattr(custom, s)]
-             for s in ("train", "val", "test")}
-    ids = custom_split_table(run.spark, run.fs, files, custom.columns, len(id_cols),
-                             spec.where)
+    ids = custom_split_table(run.spark, run.fs, split_paths(custom, run.options.input_prefix),
+                             custom.columns, len(id_cols), spec.where)
     keys = [f"__gm_k{j}" for j in range(len(id_cols))]
     mine = df.select(*[F.col(quote(c)).cast(STRING).alias(k) for c, k in zip(id_cols, keys)])
     unknown = ids.join(mine, keys, "left_anti").count()
