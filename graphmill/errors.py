@@ -22,11 +22,11 @@ class InputError(GraphMillError):
 class ConfigError(GraphMillError):
     """A config has problems. ``problems`` lists every one of them, each with its location."""
 
-    def __init__(self, source: str, problems: List[str]):
+    def __init__(self, source: str, problems: List[str], subject: str = "the config"):
         self.source = source
         self.problems = list(problems)
         lines = "\n".join(f"  - {p}" for p in self.problems)
-        super().__init__(f"{source}: {len(self.problems)} problem(s) in the config:\n{lines}")
+        super().__init__(f"{source}: {len(self.problems)} problem(s) in {subject}:\n{lines}")
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
@@ -47,6 +47,7 @@ class Problems:
 
     source: str
     items: List[str] = field(default_factory=list)
+    subject: str = "the config"  # what the problems are in, for the message
 
     def add(self, where: str, message: str) -> None:
         self.items.append(f"{where}: {message}" if where else message)
@@ -61,4 +62,4 @@ class Problems:
 
     def raise_if_any(self) -> None:
         if self.items:
-            raise ConfigError(self.source, self.items)
+            raise ConfigError(self.source, self.items, self.subject)

@@ -226,6 +226,9 @@ def with_positions(df: DataFrame, order: FileOrder) -> DataFrame:
     file needs no file name: its rows are that file's.)
     """
     path, row = F.col(order.file), F.col(order.row)
+    if not order.offsets:  # no file has a row (a table of one file may not save file names)
+        return df.withColumn(IN_POS, F.raise_error(F.lit(
+            "internal: a row of a table whose files had no rows when scanned")).cast(LONG))
     if len(order.offsets) == 1:  # every row is from the one file: no file name to look at
         return df.withColumn(IN_POS, row + F.lit(next(iter(order.offsets.values()))))
 

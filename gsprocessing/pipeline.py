@@ -76,12 +76,16 @@ def process(spark: SparkSession, spec: GraphSpec, options: ProcessOptions) -> ou
     scratch = Scratch(spark, f"{staged.tmp}/{SCRATCH}")  # (CSV inputs are parsed into it)
     try:
         tables = load_tables(spark, fs, spec, options.input_prefix, options.parallel, scratch)
+        empty = [f"{t.describe()}: its files have no rows" for t in tables.values()
+                 if not t.file_rows]
+        for warning in empty:
+            log.warning("%s", warning)
         spec = expand_relations(spec, tables)
         _check_reverse_names(spec, options)
         run = Run(spark=spark, fs=fs, spec=spec, options=options, root=staged.tmp,
                   id_types=_id_types(spec, tables), previous=previous, scratch=scratch)
         run.report.policies = {"dangling": options.dangling, "duplicates": options.duplicates}
-        run.report.warnings = list(spec.warnings)
+        run.report.warnings = list(spec.warnings) + empty
         manifest = _build(run, tables)
         manifest.timings["total_s"] = round(time.time() - started, 2)
         _write_json(fs, run, manifest)
@@ -110,7 +114,7 @@ def load_tables(spark: SparkSession, fs: HadoopFS, spec: GraphSpec, prefix: str,
                 parallel: int = 1, scratch: Optional[Scratch] = None) -> Dict[str, InputTable]:
     """Find, open and scan every input table; report every missing file or column at once.
     CSV tables are parsed once, into ``scratch`` (see :func:`gsprocessing.tables.scan`)."""
-    problems = Problems(f"input under {prefix}")
+    problems = Problems(f"input under {prefix}", subject="the config or the input tables")
     tables: Dict[str, InputTable] = {}
     # (block, needed columns, numeric columns, id columns)
     blocks: List[Tuple[object, Dict[str, str], Dict[str, str], Tuple[str, ...]]] = []

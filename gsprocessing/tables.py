@@ -428,6 +428,12 @@ def check_columns(table: InputTable, needed: Dict[str, str], problems: Problems)
     every row of that file, and fail on the second in the middle of a job)."""
     schema = table.df.schema
     have = [c for c in schema.names if c != BAD_ROW]
+    if not have and needed:  # (CSV: every file is empty, so there is not even a header)
+        problems.add(table.where, f"{_listed(table.files)} "
+                                  f"{'is' if len(table.files) == 1 else 'are'} empty, so the "
+                                  "table has no columns (a CSV table's header is the first "
+                                  "line of its first file that has one)")
+        return
     others = _other_files(table)
     for column, purpose in needed.items():
         if column not in have:
@@ -437,6 +443,12 @@ def check_columns(table: InputTable, needed: Dict[str, str], problems: Problems)
             hint = (f" (a Parquet table has the columns of its first file, {table.files[0]}; "
                     f"{_listed(elsewhere)} {'has' if len(elsewhere) == 1 else 'have'} it)"
                     if elsewhere else "")
+            # A CSV header that names a column twice: Spark appends each one's position.
+            twice = [h for i, h in enumerate(have) if h.lower() == f"{column.lower()}{i}"]
+            if table.source.format != "parquet" and len(twice) > 1:
+                hint = (f" (the header names it {len(twice)} times, and Spark reads those "
+                        f"columns as {', '.join(twice)}: rename all but one of them in the "
+                        "file, or name one of those in the config)")
             problems.add(table.where, f"column '{column}' ({purpose}) is not in "
                                       f"{table.describe()}; its columns are: {', '.join(have)}"
                                       f"{hint}")

@@ -286,6 +286,41 @@ def test_parquet_files_without_a_column_are_an_error(spark, tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+def test_empty_csv_tables_give_no_rows_and_a_warning(spark, tmp_path):
+    """A CSV table with a header and no row gives its type no nodes or edges (it crashed in
+    numbering them); report.json and the summary warn about each such table. A file without
+    even a header gives the table no columns: that is the error, not each missing column."""
+    data = tmp_path / "data"
+    graph = _one_type_graph(data, "n", "e", "id,x\n", "s,d\n", [
+        {"feature_col": "x", "transform": {"name": "max_min_norm"}},
+        {"feature_col": "x", "feature_name": "xc", "transform": {"name": "to_categorical"}}])
+    m = process(spark, graph, ProcessOptions(input_prefix=str(data), output=str(tmp_path / "o"),
+                                             add_reverse_edges=True))
+    assert m.node_types["n"].count == 0
+    assert {k: v.count for k, v in m.edge_types.items()} == {"n__e__n": 0, "n__e-rev__n": 0}
+    assert read_parquet(tmp_path / "o" / "nodes" / "n").num_rows == 0
+    warnings = json.loads((tmp_path / "o" / "report.json").read_text())["warnings"]
+    assert [w.split(" ")[0] for w in warnings if w.endswith("its files have no rows")] == \
+        ["nodes[0]", "edges[0]"]
+    (data / "n.csv").write_text("")
+    with pytest.raises(ConfigError, match=r"1 problem\(s\) in the config or the input tables:"
+                                          r"\n  - nodes\[0\]: .*n.csv is empty, so the table "
+                                          r"has no columns \(a CSV table's header"):
+        process(spark, graph, ProcessOptions(input_prefix=str(data), output=str(tmp_path / "p")))
+
+
+def test_a_csv_column_named_twice_is_named_in_the_error(spark, tmp_path):
+    """Spark reads a header's repeated name as name + position (x1, x2): the error says so
+    instead of only that 'x' is missing."""
+    data = tmp_path / "data"
+    graph = _one_type_graph(data, "n", "e", "id,x,X\na,1,2\n", "s,d\na,a\n",
+                            {"feature_col": "x", "transform": {"name": "max_min_norm"}})
+    with pytest.raises(ConfigError, match=r"column 'x' \(input of feature 'x'\) is not in .*; "
+                                          r"its columns are: id, x1, X2 \(the header names it 2 "
+                                          r"times, and Spark reads those columns as x1, X2: "):
+        process(spark, graph, ProcessOptions(input_prefix=str(data), output=str(tmp_path / "o")))
+
+
 def _one_type_graph(data, ntype, etype, nodes_csv, edges_csv, feature):
     """A GConstruct config of one node type with one feature (or a list of them) and one edge
     type on it, and its two CSV files (n.csv: column ``id``; e.csv: ``s``, ``d``) written under
