@@ -149,6 +149,10 @@ def read_table(spark: SparkSession, source: TableSource, files: List[str], where
                           + [T.StructField(BAD_ROW, T.StringType())])
     df = (reader().schema(schema).option("mode", "PERMISSIVE")
           .option("columnNameOfCorruptRecord", BAD_ROW).csv(files))
+    if source.missing_values:  # (before anything counts or parses a value)
+        marks = list(source.missing_values)
+        df = df.select(*[F.when(F.trim(F.col(quote(c))).isin(marks), F.lit(None).cast(STRING))
+                         .otherwise(F.col(quote(c))).alias(c) for c in header], BAD_ROW)
     return InputTable(df=df, files=files, where=where, source=source, problems=problems)
 
 

@@ -93,8 +93,9 @@ def file_list(value: Any, where: str, p: Problems) -> Optional[Tuple[str, ...]]:
 
 def source(files: Optional[Tuple[str, ...]], fmt: Any, where: str, p: Problems,
            separator: Any = ",", header: Any = True, encoding: Any = "utf-8",
-           csv_only: Sequence[str] = ()) -> Optional[TableSource]:
-    """A table source. ``csv_only`` names the csv-only keys the user set (checked for parquet)."""
+           csv_only: Sequence[str] = (), missing_values: Any = ()) -> Optional[TableSource]:
+    """A table source. ``csv_only`` names the csv-only keys the user set (checked for parquet).
+    ``missing_values``: a string or a list of them, each a CSV value read as missing."""
     name = str(fmt or "").lower()
     if name not in ("csv", "parquet"):
         p.add(where, f"format must be 'csv' or 'parquet', found {fmt!r}")
@@ -107,12 +108,18 @@ def source(files: Optional[Tuple[str, ...]], fmt: Any, where: str, p: Problems,
     if spark_encoding is None:
         p.add(where, f"encoding {encoding!r} is not one Spark's CSV reader supports; use one of "
                      f"{', '.join(sorted(set(SPARK_CHARSETS.values())))} (latin-1 = iso-8859-1)")
+    marks = [missing_values] if isinstance(missing_values, str) else missing_values
+    if not isinstance(marks, (list, tuple)) or not all(isinstance(m, str) for m in marks):
+        p.add(where, "missing_values must be a string or a list of strings (CSV values read as "
+                     f"missing, e.g. [\"NA\", \"null\"]), found {missing_values!r}")
+        marks = ()
     if name == "parquet" and csv_only:
         p.add(where, f"{', '.join(csv_only)} apply to csv only")
     if files is None:
         return None
     return TableSource(files=files, format=name, separator=str(separator), header=bool(header),
-                       encoding=spark_encoding or "utf-8")
+                       encoding=spark_encoding or "utf-8",
+                       missing_values=tuple(dict.fromkeys(m.strip() for m in marks)))
 
 
 def feature(name: Any, columns: Any, transform: Any, params: Any, out_dtype: Any, where: str,

@@ -2,7 +2,8 @@
 
 Keys read (see GraphStorm's docs, "Configuration JSON Explanations"):
 ``version``; ``nodes[]``: ``node_type``, ``files`` (string or list, wildcards and directories
-allowed), ``format`` {``name`` csv|parquet, ``separator``, ``header``, ``encoding`` (ours)},
+allowed), ``format`` {``name`` csv|parquet, ``separator``, ``header``, ``encoding`` and
+``missing_values`` (ours)},
 ``node_id_col``, ``features``, ``labels``; ``edges[]``: the same plus ``source_id_col``,
 ``dest_id_col``, ``relation`` (a triple). Features: ``feature_col`` (string or list),
 ``feature_name``, ``out_dtype``, ``transform`` {``name``, parameters...}. Labels: ``task_type``
@@ -26,7 +27,7 @@ DIALECT = "gconstruct"
 VERSIONS = ("gconstruct-v0.1",)
 NODE_KEYS = {"node_type", "files", "format", "node_id_col", "features", "labels"}
 EDGE_KEYS = {"files", "format", "source_id_col", "dest_id_col", "relation", "features", "labels"}
-FORMAT_KEYS = {"name", "separator", "header", "encoding"}
+FORMAT_KEYS = {"name", "separator", "header", "encoding", "missing_values"}
 FEATURE_KEYS = {"feature_col", "feature_name", "out_dtype", "transform"}
 LABEL_KEYS = {"task_type", "label_col", "split_pct", "custom_split_filenames",
               "label_stats_type", "mask_field_names", "separator"}
@@ -69,7 +70,9 @@ def _source(block: dict, where: str, p: Problems):
     return build.source(files, fmt.get("name"), f"{where}.format", p,
                         separator=fmt.get("separator", ","), header=fmt.get("header", True),
                         encoding=fmt.get("encoding", "utf-8"),
-                        csv_only=[k for k in ("separator", "header", "encoding") if k in fmt])
+                        missing_values=fmt.get("missing_values", ()),
+                        csv_only=[k for k in ("separator", "header", "encoding",
+                                              "missing_values") if k in fmt])
 
 
 def _features(block: dict, where: str, p: Problems) -> Tuple[FeatureSpec, ...]:

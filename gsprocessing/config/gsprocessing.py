@@ -1,14 +1,14 @@
 """Reader of GraphStorm's GSProcessing JSON dialect (``version: gsprocessing-v...``).
 
 Keys read (GSProcessing's "Input Configuration" docs): ``graph.nodes[]``: ``data`` {``format``,
-``files``, ``separator``, ``encoding`` (ours)}, ``column`` (the id), ``type`` (default: the
-column name), ``features``, ``labels``; ``graph.edges[]``: ``data``, ``source`` and ``dest`` (or
-``destination``) {``column``, ``type``}, ``relation`` {``type``} or {``column``: the relation is
-read from that column of the edge table}, ``features``, ``labels``. Features: ``column`` (or a
-list), ``name``, ``transformation`` {``name``, ``kwargs``}, and ``data``: a node feature kept in
-other files (holding the node id column), joined on the id. Labels: ``column``, ``type``,
-``separator``, ``split_rate`` {train, val, test}, ``custom_split_filenames``,
-``mask_field_names``, ``label_stats_type``.
+``files``, ``separator``, ``encoding`` and ``missing_values`` (ours)}, ``column`` (the id),
+``type`` (default: the column name), ``features``, ``labels``; ``graph.edges[]``: ``data``,
+``source`` and ``dest`` (or ``destination``) {``column``, ``type``}, ``relation`` {``type``} or
+{``column``: the relation is read from that column of the edge table}, ``features``, ``labels``.
+Features: ``column`` (or a list), ``name``, ``transformation`` {``name``, ``kwargs``}, and
+``data``: a node feature kept in other files (holding the node id column), joined on the id.
+Labels: ``column``, ``type``, ``separator``, ``split_rate`` {train, val, test},
+``custom_split_filenames``, ``mask_field_names``, ``label_stats_type``.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from gsprocessing.config.schema import EdgeSpec, FeatureSpec, GraphSpec, LabelSp
 DIALECT = "gsprocessing"
 NODE_KEYS = {"data", "column", "type", "features", "labels"}
 EDGE_KEYS = {"data", "source", "dest", "destination", "relation", "features", "labels"}
-DATA_KEYS = {"format", "files", "separator", "header", "encoding"}
+DATA_KEYS = {"format", "files", "separator", "header", "encoding", "missing_values"}
 FEATURE_KEYS = {"column", "name", "transformation", "data"}
 LABEL_KEYS = {"column", "type", "separator", "split_rate", "custom_split_filenames",
               "mask_field_names", "label_stats_type"}
@@ -67,7 +67,9 @@ def _data(block: Any, where: str, p: Problems):
     return build.source(files, block.get("format"), where, p,
                         separator=block.get("separator", ","), header=block.get("header", True),
                         encoding=block.get("encoding", "utf-8"),
-                        csv_only=[k for k in ("header", "encoding") if k in block])
+                        missing_values=block.get("missing_values", ()),
+                        csv_only=[k for k in ("header", "encoding", "missing_values")
+                                  if k in block])
 
 
 def _transformation(t: Any, where: str, p: Problems) -> Optional[Tuple[str, dict, Any]]:

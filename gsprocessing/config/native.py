@@ -8,7 +8,7 @@ It says the same as GraphStorm's two dialects with one spelling per idea::
       - type: user
         files: nodes/user.csv          # a path, a wildcard, a directory, or a list of them
         format: csv                    # csv | parquet; default: from the file extension
-        csv: {separator: ",", header: true, encoding: utf-8}
+        csv: {separator: ",", header: true, encoding: utf-8, missing_values: [NA]}
         id: "~id"
         features:
           - column: age                # or columns: [a, b] (then name is required)
@@ -47,7 +47,7 @@ VERSION = "graphmill-v1"
 TABLE_KEYS = {"files", "format", "csv", "features", "labels"}
 NODE_KEYS = TABLE_KEYS | {"type", "id"}
 EDGE_KEYS = TABLE_KEYS | {"source", "dest", "relation"}
-CSV_KEYS = {"separator", "header", "encoding"}
+CSV_KEYS = {"separator", "header", "encoding", "missing_values"}
 FEATURE_KEYS = {"column", "columns", "name", "transform", "params", "dtype"}
 LABEL_KEYS = {"column", "task", "split", "separator", "custom_split", "masks", "stats"}
 LABEL_KEY_NAMES = {"task": "task", "column": "column", "split": "split", "custom": "custom_split",
@@ -89,12 +89,14 @@ def _source(block: dict, where: str, p: Problems):
             return None
     csv = block.get("csv", {})
     if not isinstance(csv, dict):
-        p.add(f"{where}.csv", "must be an object {separator, header, encoding}")
+        p.add(f"{where}.csv", "must be an object {separator, header, encoding, "
+                              "missing_values}")
         csv = {}
     p.unknown_keys(f"{where}.csv", csv, CSV_KEYS)
     separator = csv.get("separator", "\t" if str(files and files[0]).endswith(".tsv") else ",")
     return build.source(files, fmt, f"{where}.format", p, separator=separator,
                         header=csv.get("header", True), encoding=csv.get("encoding", "utf-8"),
+                        missing_values=csv.get("missing_values", ()),
                         csv_only=["csv"] if "csv" in block else [])
 
 

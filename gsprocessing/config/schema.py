@@ -23,6 +23,8 @@ class TableSource:
     separator: str = ","
     header: bool = True
     encoding: str = "utf-8"
+    # CSV values read as missing (besides an empty field), whatever the column: e.g. NA, null
+    missing_values: Tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -104,6 +104,10 @@ def test_every_problem_is_reported_at_once_with_its_location():
      r"nodes\[0\].features\[0\]: needs a feature name when it reads several columns"),
     ({"nodes__0__format": {"name": "csv", "encoding": "klingon"}},
      r"nodes\[0\].format: encoding 'klingon' is not one Spark's CSV reader supports"),
+    ({"nodes__0__format": {"name": "csv", "missing_values": 0}},
+     r"nodes\[0\].format: missing_values must be a string or a list of strings"),
+    ({"edges__0__format": {"name": "parquet", "missing_values": ["NA"]}},
+     r"edges\[0\].format: missing_values apply to csv only"),
     ({"nodes__0__features": [{"feature_col": "a", "feature_name": "nid"}]}, r"'nid' is reserved"),
     ({"nodes__0__features": [{"feature_col": "a", "out_dtype": "int8"}]},
      r"features\[0\]: out_dtype must be one of"),
@@ -111,6 +115,26 @@ def test_every_problem_is_reported_at_once_with_its_location():
 def test_bad_configs(changes, message):
     with pytest.raises(ConfigError, match=message):
         parse(with_changes(**changes))
+
+
+def test_csv_missing_values_in_each_dialect():
+    """A string or a list; spaces around a value do not count (values are compared trimmed)."""
+    spec = parse(with_changes(nodes__0__format={"name": "csv", "missing_values": " NA "}))
+    assert spec.nodes[0].source.missing_values == ("NA",)
+    assert parse(BASE).nodes[0].source.missing_values == ()
+    gsp = parse_graph_config(json.dumps({"version": "gsprocessing-v1.0", "graph": {
+        "nodes": [{"type": "user", "column": "id", "data": {
+            "format": "csv", "files": ["u.csv"], "missing_values": ["NA", "null", "NA"]}}],
+        "edges": [{"source": {"column": "a", "type": "user"},
+                   "dest": {"column": "b", "type": "user"}, "relation": {"type": "f"},
+                   "data": {"format": "csv", "files": ["e.csv"]}}]}}), "g.json")
+    assert gsp.nodes[0].source.missing_values == ("NA", "null")
+    native = parse_graph_config(
+        "version: graphmill-v1\n"
+        "nodes: [{type: user, files: u.csv, id: id, csv: {missing_values: [NA, '-']}}]\n"
+        "edges: [{source: {type: user, column: a}, dest: {type: user, column: b},\n"
+        "         relation: f, files: e.csv}]\n", "g.yaml")
+    assert native.nodes[0].source.missing_values == ("NA", "-")
 
 
 def test_misspelled_node_types_are_warned_about_not_silently_accepted():

@@ -321,6 +321,31 @@ def test_a_csv_column_named_twice_is_named_in_the_error(spark, tmp_path):
         process(spark, graph, ProcessOptions(input_prefix=str(data), output=str(tmp_path / "o")))
 
 
+def test_csv_missing_values_are_missing_in_every_column(spark, tmp_path):
+    """Values a CSV writes for "missing" (R's NA, a database's null) are errors in a numeric
+    column unless the table lists them; listed, they are missing wherever they are: the
+    numbers are imputed, the category is missing, a row with such an id is dropped."""
+    data = tmp_path / "data"
+    features = [{"feature_col": "x", "transform": {"name": "max_min_norm"}},
+                {"feature_col": "c", "transform": {"name": "to_categorical"}}]
+    graph = _one_type_graph(data, "n", "e", "id,x,c\na,1,p\nb,NA,null\nc,3,q\nnull,4,q\n",
+                            "s,d\na,b\nb,c\n", features)
+    with pytest.raises(InputError, match=r"column 'x' has 1 value\(s\) that are not numbers, "
+                                         r"e.g. \['NA'\]; fix the data, list the values that "
+                                         r"mean a missing one in the table's CSV missing_values"):
+        process(spark, graph, ProcessOptions(input_prefix=str(data), output=str(tmp_path / "o")))
+    spec = parse_graph_config(json.dumps({
+        "nodes": [{"node_type": "n", "files": "n.csv", "node_id_col": "id", "features": features,
+                   "format": {"name": "csv", "missing_values": ["NA", "null"]}}],
+        "edges": [{"relation": ["n", "e", "n"], "format": {"name": "csv"}, "files": "e.csv",
+                   "source_id_col": "s", "dest_id_col": "d"}]}), "g.json")
+    process(spark, spec, ProcessOptions(input_prefix=str(data), output=str(tmp_path / "p")))
+    report = json.loads((tmp_path / "p" / "report.json").read_text())["nodes"]["n"]
+    assert report["null_ids_dropped"] == 1 and report["nulls"] == {"id": 1, "x": 1, "c": 1}
+    x = {r["nid"]: r["x"] for r in read_parquet(tmp_path / "p" / "nodes" / "n").to_pylist()}
+    assert x == {0: [0.0], 1: [0.5], 2: [1.0]}  # b's x is the mean of 1 and 3: 2, scaled
+
+
 def _one_type_graph(data, ntype, etype, nodes_csv, edges_csv, feature):
     """A GConstruct config of one node type with one feature (or a list of them) and one edge
     type on it, and its two CSV files (n.csv: column ``id``; e.csv: ``s``, ``d``) written under
