@@ -292,6 +292,10 @@ def finish(nodes: List[NodeSpec], edges: List[EdgeSpec], dialect: str, p: Proble
                 warned.add(t)
                 warnings.append(f"{e.where}: node type '{t}' has no node block{hint}; it is "
                                 "inferred from the edges, without features")
+    for e in edges:  # (valid, as self-loops, but far more often a copied line not edited)
+        if e.src_col == e.dst_col:
+            warnings.append(f"{e.where}: the source and destination ids are both column "
+                            f"'{e.src_col}', so every edge is a self-loop")
     etypes: Dict[Tuple[str, str, str], str] = {}
     for e in edges:
         key = e.etype if e.relation_col is None else (e.src_type, f"<{e.relation_col}>",

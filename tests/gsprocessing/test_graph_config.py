@@ -148,6 +148,12 @@ def test_misspelled_node_types_are_warned_about_not_silently_accepted():
            "isolated nodes" in spec.warnings
 
 
+def test_one_column_for_both_endpoints_is_warned_about():
+    spec = parse(with_changes(edges__0__dest_id_col="a"))
+    assert spec.warnings == ("edges[0]: the source and destination ids are both column 'a', so "
+                             "every edge is a self-loop",)
+
+
 def test_unrelated_edge_type_is_inferred_featureless():
     raw = with_changes(edges__0__relation=["user", "visits", "store"])
     spec = parse(raw)
