@@ -76,16 +76,17 @@ def process(spark: SparkSession, spec: GraphSpec, options: ProcessOptions) -> ou
     scratch = Scratch(spark, f"{staged.tmp}/{SCRATCH}")  # (CSV inputs are parsed into it)
     try:
         tables = load_tables(spark, fs, spec, options.input_prefix, options.parallel, scratch)
-        empty = [f"{t.describe()}: its files have no rows" for t in tables.values()
+        found = [f"{t.describe()}: its files have no rows" for t in tables.values()
                  if not t.file_rows]
-        for warning in empty:
-            log.warning("%s", warning)
         spec = expand_relations(spec, tables)
         _check_reverse_names(spec, options)
+        id_types = _id_types(spec, tables, found)
+        for warning in found:
+            log.warning("%s", warning)
         run = Run(spark=spark, fs=fs, spec=spec, options=options, root=staged.tmp,
-                  id_types=_id_types(spec, tables), previous=previous, scratch=scratch)
+                  id_types=id_types, previous=previous, scratch=scratch)
         run.report.policies = {"dangling": options.dangling, "duplicates": options.duplicates}
-        run.report.warnings = list(spec.warnings) + empty
+        run.report.warnings = list(spec.warnings) + found
         manifest = _build(run, tables)
         manifest.timings["total_s"] = round(time.time() - started, 2)
         _write_json(fs, run, manifest)
@@ -212,16 +213,29 @@ def _check_reverse_names(spec: GraphSpec, options: ProcessOptions) -> None:
                              "config already defines; rename that relation")
 
 
-def _id_types(spec: GraphSpec, tables: Dict[str, InputTable]) -> Dict[str, T.DataType]:
-    """Per node type, one id type that every table naming it agrees on (long or string)."""
-    seen: Dict[str, List[T.DataType]] = {t: [] for t in spec.node_types}
+def _id_types(spec: GraphSpec, tables: Dict[str, InputTable],
+              warnings: List[str]) -> Dict[str, T.DataType]:
+    """Per node type, one id type that every table naming it agrees on (long or string).
+
+    When some tables hold a type's ids as integers and others as text, they are compared as
+    text, where "03" is not "3": a warning in ``warnings`` says which are which."""
+    seen: Dict[str, List[Tuple[str, T.DataType]]] = {t: [] for t in spec.node_types}
     for n in spec.nodes:
-        seen[n.type].append(tables[n.where].df.schema[n.id_col].dataType)
+        schema = tables[n.where].df.schema
+        seen[n.type].append((f"{n.where}.{n.id_col}", schema[n.id_col].dataType))
     for e in spec.edges:
         schema = tables[e.where].df.schema
-        seen[e.src_type].append(schema[e.src_col].dataType)
-        seen[e.dst_type].append(schema[e.dst_col].dataType)
-    return {t: id_type(types) for t, types in seen.items()}
+        seen[e.src_type].append((f"{e.where}.{e.src_col}", schema[e.src_col].dataType))
+        seen[e.dst_type].append((f"{e.where}.{e.dst_col}", schema[e.dst_col].dataType))
+    types = {t: id_type([d for _, d in cols]) for t, cols in seen.items()}
+    for t, cols in seen.items():
+        numbers = list(dict.fromkeys(w for w, d in cols if isinstance(d, T.IntegralType)))
+        text = list(dict.fromkeys(w for w, d in cols if not isinstance(d, T.IntegralType)))
+        if numbers and text:
+            warnings.append(f"node type '{t}': ids are integers in {', '.join(numbers)} and text "
+                            f"in {', '.join(text)}; all are compared as text, where '03' is not "
+                            "'3' and '3.0' is not '3'")
+    return types
 
 
 def _build(run: Run, tables: Dict[str, InputTable]) -> out.Manifest:

@@ -346,6 +346,28 @@ def test_csv_missing_values_are_missing_in_every_column(spark, tmp_path):
     assert x == {0: [0.0], 1: [0.5], 2: [1.0]}  # b's x is the mean of 1 and 3: 2, scaled
 
 
+def test_ids_held_as_integers_in_one_table_and_text_in_another_are_warned_about(spark,
+                                                                                  tmp_path):
+    """Parquet node ids as int64, CSV edge ids as text: compared as text, so '03' is not node
+    3. That stays so (a dangling id), and a warning names which columns are which."""
+    data = tmp_path / "data"
+    data.mkdir()
+    pq.write_table(pa.table({"id": pa.array([1, 2, 3], pa.int64())}), data / "n.parquet")
+    (data / "e.csv").write_text("s,d\n1,2\n03,1\n")
+    graph = parse_graph_config(json.dumps({
+        "nodes": [{"node_type": "n", "format": {"name": "parquet"}, "files": "n.parquet",
+                   "node_id_col": "id"}],
+        "edges": [{"relation": ["n", "e", "n"], "format": {"name": "csv"}, "files": "e.csv",
+                   "source_id_col": "s", "dest_id_col": "d"}]}), "g.json")
+    m = process(spark, graph, ProcessOptions(input_prefix=str(data), output=str(tmp_path / "o"),
+                                             dangling="drop"))
+    assert m.edge_types["n__e__n"].count == 1
+    report = json.loads((tmp_path / "o" / "report.json").read_text())
+    assert report["warnings"] == [
+        "node type 'n': ids are integers in nodes[0].id and text in edges[0].s, edges[0].d; all "
+        "are compared as text, where '03' is not '3' and '3.0' is not '3'"]
+
+
 def _one_type_graph(data, ntype, etype, nodes_csv, edges_csv, feature):
     """A GConstruct config of one node type with one feature (or a list of them) and one edge
     type on it, and its two CSV files (n.csv: column ``id``; e.csv: ``s``, ``d``) written under
