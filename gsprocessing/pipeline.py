@@ -76,17 +76,17 @@ def process(spark: SparkSession, spec: GraphSpec, options: ProcessOptions) -> ou
     scratch = Scratch(spark, f"{staged.tmp}/{SCRATCH}")  # (CSV inputs are parsed into it)
     try:
         tables = load_tables(spark, fs, spec, options.input_prefix, options.parallel, scratch)
-        found = [f"{t.describe()}: its files have no rows" for t in tables.values()
-                 if not t.file_rows]
+        input_warnings = [f"{t.describe()}: its files have no rows" for t in tables.values()
+                          if not t.file_rows]
         spec = expand_relations(spec, tables)
         _check_reverse_names(spec, options)
-        id_types = _id_types(spec, tables, found)
-        for warning in found:
+        id_types = _id_types(spec, tables, input_warnings)
+        for warning in input_warnings:
             log.warning("%s", warning)
         run = Run(spark=spark, fs=fs, spec=spec, options=options, root=staged.tmp,
                   id_types=id_types, previous=previous, scratch=scratch)
         run.report.policies = {"dangling": options.dangling, "duplicates": options.duplicates}
-        run.report.warnings = list(spec.warnings) + found
+        run.report.warnings = list(spec.warnings) + input_warnings
         manifest = _build(run, tables)
         manifest.timings["total_s"] = round(time.time() - started, 2)
         _write_json(fs, run, manifest)
