@@ -272,8 +272,13 @@ def _spark_names(names: Sequence[str]) -> List[str]:
     default case-insensitive names)."""
     lower = [n.lower() for n in names if n]
     repeated = {n for n in lower if lower.count(n) > 1}
-    return [f"_c{i}" if not n else f"{n}{i}" if n.lower() in repeated else n
+    return [f"_c{i}" if not n else _repeated_name(n, i) if n.lower() in repeated else n
             for i, n in enumerate(names)]
+
+
+def _repeated_name(name: str, position: int) -> str:
+    """What Spark calls a header's ``name`` at ``position`` when the header repeats it."""
+    return f"{name}{position}"
 
 
 def scan(table: InputTable, used: Sequence[str], ids: Sequence[str] = (),
@@ -447,8 +452,9 @@ def check_columns(table: InputTable, needed: Dict[str, str], problems: Problems)
             hint = (f" (a Parquet table has the columns of its first file, {table.files[0]}; "
                     f"{_listed(elsewhere)} {'has' if len(elsewhere) == 1 else 'have'} it)"
                     if elsewhere else "")
-            # A CSV header that names a column twice: Spark appends each one's position.
-            twice = [h for i, h in enumerate(have) if h.lower() == f"{column.lower()}{i}"]
+            # A CSV header that names a column twice (see _spark_names).
+            twice = [h for i, h in enumerate(have)
+                     if h.lower() == _repeated_name(column.lower(), i)]
             if table.source.format != "parquet" and len(twice) > 1:
                 hint = (f" (the header names it {len(twice)} times, and Spark reads those "
                         f"columns as {', '.join(twice)}: rename all but one of them in the "

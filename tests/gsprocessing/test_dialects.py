@@ -139,6 +139,10 @@ def test_gconstruct_and_gsprocessing_compile_the_same_features():
                                             "dest": {"type": "b", "column": "y"}}]},
      r"edges\[0\].format: is required: the extension of 'e.txt' does not say csv or parquet"),
     ({"version": "graphmill-v2", "edges": []}, r"version: unsupported version 'graphmill-v2'"),
+    ({"version": "graphmill-v1", "edges": [{"files": "e.csv", "relation": "r", "csv": "NA",
+                                            "source": {"type": "a", "column": "x"},
+                                            "dest": {"type": "a", "column": "y"}}]},
+     r"edges\[0\].csv: must be an object \{separator, header, encoding, missing_values\}"),
 ])
 def test_dialect_errors_name_their_location(raw, message):
     with pytest.raises(ConfigError, match=message):
