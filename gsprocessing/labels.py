@@ -130,7 +130,7 @@ def finish_label(df: DataFrame, spec: LabelSpec, state: Optional[LabelState],
         if row.bad:
             raise_bad_numbers(df, spec.column, row.bad, f"{spec.where} (regression label)")
         if not row.n:
-            raise InputError(f"{spec.where}: label column '{spec.column}' has no values")
+            raise _no_values(spec)
         state.stats = {k: float(row[k]) for k in ("min", "max")}
         state.stats.update(mean_std(row))
         return state
@@ -142,7 +142,7 @@ def finish_label(df: DataFrame, spec: LabelSpec, state: Optional[LabelState],
             .count().collect()
         counts = {r.v: int(r["count"]) for r in rows}
     if not counts:
-        raise InputError(f"{spec.where}: label column '{spec.column}' has no values")
+        raise _no_values(spec)
     if all(v.isdigit() and len(v) < 10 for v in counts):
         state.kept_as_given = True
         state.classes = [str(i) for i in range(max(int(v) for v in counts) + 1)]
@@ -151,6 +151,11 @@ def finish_label(df: DataFrame, spec: LabelSpec, state: Optional[LabelState],
         state.classes = sort_values(list(counts))
     state.class_counts = {c: counts[c] for c in state.classes if c in counts}
     return state
+
+
+def _no_values(spec: LabelSpec) -> InputError:
+    return InputError(f"{spec.where}: label column '{spec.column}' has no values (every row's "
+                      "label is missing, or the table has no rows)")
 
 
 class SplitCounts(NamedTuple):

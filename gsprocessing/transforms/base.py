@@ -211,8 +211,8 @@ def raise_bad_numbers(df: DataFrame, column: str, count: int, where: str) -> Non
     examples = [r[0] for r in df.where(not_a_number(col, _parsed(df, column)))
                 .select(col).limit(5).collect()]
     raise InputError(f"{where}: column '{column}' has {count} value(s) that are not numbers, "
-                     f"e.g. {examples}; fix the data, list the values that mean a missing "
-                     "one in the table's CSV missing_values, or use a categorical transform")
+                     f"e.g. {examples}; fix the data, use a categorical transform, or (a CSV "
+                     "table) list the values that mean a missing one in its missing_values")
 
 
 def batched_udf(fn: Callable, return_type: T.DataType, frame: bool = False) -> Callable:

@@ -309,6 +309,27 @@ def test_empty_csv_tables_give_no_rows_and_a_warning(spark, tmp_path):
         process(spark, graph, ProcessOptions(input_prefix=str(data), output=str(tmp_path / "p")))
 
 
+@pytest.mark.parametrize("task,rows", [("classification", "a,\nb,\n"),
+                                       ("regression", "a,\nb,\n"),
+                                       ("classification", "")])
+def test_a_label_without_any_value_says_why(spark, tmp_path, task, rows):
+    """A label column with no value at all (every row's is missing, or the table is only a
+    header) is an error that names the column and says what can cause it."""
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "n.csv").write_text("id,y\n" + rows)
+    (data / "e.csv").write_text("s,d\n")
+    graph = parse_graph_config(json.dumps({
+        "nodes": [{"node_type": "n", "format": {"name": "csv"}, "files": "n.csv",
+                   "node_id_col": "id", "labels": [{"label_col": "y", "task_type": task}]}],
+        "edges": [{"relation": ["n", "e", "n"], "format": {"name": "csv"}, "files": "e.csv",
+                   "source_id_col": "s", "dest_id_col": "d"}]}), "g.json")
+    with pytest.raises(InputError, match=r"nodes\[0\].labels\[0\]: label column 'y' has no values "
+                                         r"\(every row's label is missing, or the table has no "
+                                         r"rows\)"):
+        process(spark, graph, ProcessOptions(input_prefix=str(data), output=str(tmp_path / "o")))
+
+
 def test_a_csv_column_named_twice_is_named_in_the_error(spark, tmp_path):
     """Spark reads a header's repeated name as name + position (x1, x2): the error says so
     instead of only that 'x' is missing."""
@@ -331,8 +352,9 @@ def test_csv_missing_values_are_missing_in_every_column(spark, tmp_path):
     graph = _one_type_graph(data, "n", "e", "id,x,c\na,1,p\nb,NA,null\nc,3,q\nnull,4,q\n",
                             "s,d\na,b\nb,c\n", features)
     with pytest.raises(InputError, match=r"column 'x' has 1 value\(s\) that are not numbers, "
-                                         r"e.g. \['NA'\]; fix the data, list the values that "
-                                         r"mean a missing one in the table's CSV missing_values"):
+                                         r"e.g. \['NA'\]; fix the data, use a categorical "
+                                         r"transform, or \(a CSV table\) list the values that "
+                                         r"mean a missing one in its missing_values"):
         process(spark, graph, ProcessOptions(input_prefix=str(data), output=str(tmp_path / "o")))
     spec = parse_graph_config(json.dumps({
         "nodes": [{"node_type": "n", "files": "n.csv", "node_id_col": "id", "features": features,
