@@ -23,6 +23,7 @@ counted. Rows with a missing label are in no mask, whatever the split.
 from __future__ import annotations
 
 import functools
+import json
 import math
 import operator
 from dataclasses import asdict, dataclass, field
@@ -30,10 +31,11 @@ from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 from pyspark.sql import Column, DataFrame, Row
 from pyspark.sql import functions as F
+from pyspark.sql import types as T
 
 from graphmill.errors import InputError, Problems
 from graphmill.hadoopfs import HadoopFS
-from graphmill.spark import DOUBLE, FLOATS, INT, LONG, STRING
+from graphmill.spark import DOUBLE, FLOATS, INT, LONG, STRING, STRINGS
 from gsprocessing.config.schema import CustomSplit, LabelSpec, TableSource
 from gsprocessing.fitpass import FitPass, FitResult
 from gsprocessing.tables import BAD_ROW, check_columns, expand, read_table, resolve
@@ -451,6 +453,57 @@ def custom_split_table(spark, fs: HadoopFS, files: Dict[str, Sequence[str]],
     return ids
 
 
+def _first_json_line(fs: HadoopFS, path: str) -> Optional[str]:
+    """The first line of a JSON-lines file that is not blank (None: there is none), from its
+    first 64 KiB."""
+    text = fs.head(path, 1 << 16).decode("utf-8", errors="replace").lstrip("\ufeff")
+    return next((line.strip() for line in text.splitlines() if line.strip()), None)
+
+
+def _json_lines_kind(fs: HadoopFS, path: str) -> Optional[str]:
+    """How a JSON-lines split file lists its ids: ``records`` (objects with id fields) or
+    ``values`` (a bare id or ``[src, dst]`` a line, as GConstruct writes and reads them); None
+    for a file with nothing in it. Told by the first character of its first line."""
+    line = _first_json_line(fs, path)
+    return None if line is None else "records" if line.startswith("{") else "values"
+
+
+def _record_fields(fs: HadoopFS, files: Sequence[str]) -> List[str]:
+    """The fields of the first record of JSON-lines ``files``, in the order the record has
+    them (Spark's JSON reader sorts the fields it infers by name: ``{"src", "dst"}`` would be
+    read as (dst, src)); empty if it cannot be parsed from the first 64 KiB."""
+    for path in files:
+        line = _first_json_line(fs, path)
+        if line is not None:
+            try:
+                record = json.loads(line)
+            except ValueError:
+                return []
+            return list(record) if isinstance(record, dict) else []
+    return []
+
+
+def _bare_json_ids(spark, files: Sequence[str], n_ids: int) -> Tuple[DataFrame, List[str]]:
+    """JSON-lines split files of bare ids (``"n1"``, ``5``) or, for edges, ``[src, dst]``
+    pairs, one a line (blank lines skipped): their ids as text (``5`` is "5"). A line that is
+    not one such value (not JSON, an object, a list for a node id, a list of another length
+    for an edge) has no id, which :func:`custom_split_table` reports with its file."""
+    line = F.trim(F.col("value"))
+    wrapped = F.concat(F.lit('{"v":'), line, F.lit("}"))
+    if n_ids == 1:
+        value = F.from_json(wrapped, T.StructType([T.StructField("v", STRING)]))["v"]
+        names = ["id (the line's value)"]
+        ids = [F.when(~line.startswith("[") & ~line.startswith("{"), value)]
+    else:
+        value = F.from_json(wrapped, T.StructType([T.StructField("v", STRINGS)]))["v"]
+        names = [f"{end} of a [src, dst] line" for end in ("src", "dst")][:n_ids]
+        ids = [F.when(F.size(value) == n_ids, value[j]) for j in range(n_ids)]
+    table = spark.read.text(list(files)).where(line != "")
+    for name, col in zip(names, ids):
+        table = table.withColumn(name, col)
+    return table.drop("value"), names
+
+
 def _read_split_file(spark, fs: HadoopFS, path: str, columns: Sequence[str], n_ids: int,
                      where: str) -> Tuple[DataFrame, List[str]]:
     """:func:`open_split_file`, raising its problems."""
@@ -482,8 +535,17 @@ def open_split_file(spark, fs: HadoopFS, path: str, columns: Sequence[str], n_id
     if all(f.endswith((".json", ".jsonl", ".json.gz", ".jsonl.gz")) for f in lower):
         if not infer:
             return None
+        kinds = {f: _json_lines_kind(fs, f) for f in files}
+        if len(set(kinds.values()) - {None}) > 1:
+            records = next(f for f, k in kinds.items() if k == "records")
+            values = next(f for f, k in kinds.items() if k == "values")
+            problems.add(where, f"custom split files {path} mix JSON records ({records}) and "
+                                f"lines of bare ids ({values}); use one kind")
+            return None
+        if "values" in kinds.values():
+            return _bare_json_ids(spark, files, n_ids)
         table = spark.read.json(files)
-        names = list(columns) or table.columns[:n_ids]
+        names = list(columns) or _record_fields(fs, files)[:n_ids]
         if len(names) != n_ids or any(c not in table.columns for c in names):
             problems.add(where, f"custom split file {path} needs {n_ids} id column(s) "
                                 f"{names or ''}; its columns are {table.columns}")

@@ -490,6 +490,79 @@ def test_random_split_is_the_definition_whatever_the_bucket_bits(spark, rows, mo
     assert state.split == {"train": 540, "val": 180, "test": 180, "unlabeled": 100}
 
 
+def test_gconstruct_json_split_files_of_bare_ids_and_pairs(spark, tmp_path):
+    """GConstruct writes and reads a custom split JSON file as one bare JSON value a line: a
+    node id (``"n1"`` or ``5``) or an edge's ``[src, dst]``. Spark's JSON reader takes only
+    records (objects), so such files failed here. Now both kinds are read, for nodes and
+    edges; a line that is not such a value is an error naming its file, and so is a split
+    entry whose files mix the two kinds."""
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "n.csv").write_text("id,y\n1,0\n2,1\n3,0\n4,1\n")
+    (data / "e.csv").write_text("s,d,w\n1,2,a\n2,3,b\n3,4,a\n4,1,b\n")
+    (data / "nt.json").write_text('1\n"2"\n\n')
+    (data / "nv.json").write_text("3\n")
+    (data / "et.json").write_text('[1, 2]\n["2", "3"]\n')
+    (data / "ev.json").write_text("[3,4]\n")
+
+    def graph(node_valid="nv.json", edge_valid="ev.json"):
+        return parse_graph_config(json.dumps({
+            "nodes": [{"node_type": "n", "format": {"name": "csv"}, "files": "n.csv",
+                       "node_id_col": "id", "labels": [{
+                           "label_col": "y", "task_type": "classification",
+                           "custom_split_filenames": {"train": "nt.json",
+                                                      "valid": node_valid}}]}],
+            "edges": [{"relation": ["n", "e", "n"], "format": {"name": "csv"}, "files": "e.csv",
+                       "source_id_col": "s", "dest_id_col": "d", "labels": [{
+                           "label_col": "w", "task_type": "classification",
+                           "custom_split_filenames": {"train": "et.json",
+                                                      "valid": edge_valid}}]}]}), "g.json")
+
+    out = tmp_path / "out"
+    process(spark, graph(), ProcessOptions(input_prefix=str(data), output=str(out)))
+    ids, rows = ids_of(out, "n"), rows_of(out, "nodes/n")
+    masks = ("train_mask", "val_mask", "test_mask")
+    assert [[rows[ids[i]][m] for m in masks] for i in "1234"] == \
+        [[True, False, False], [True, False, False], [False, True, False], [False] * 3]
+    nid = {v: k for k, v in ids.items()}
+    edges = {(nid[r["src"]], nid[r["dst"]]): [r[m] for m in masks]
+             for r in read_parquet(out / "edges" / "n__e__n").to_pylist()}
+    assert edges == {("1", "2"): [True, False, False], ("2", "3"): [True, False, False],
+                     ("3", "4"): [False, True, False], ("4", "1"): [False] * 3}
+    report = json.loads((out / "report.json").read_text())
+    assert not report["nodes"]["n"]["custom_split_unknown_ids"]
+    assert not report["edges"]["n__e__n"]["custom_split_unknown_ids"]
+    # Records name their fields: without a `column`, the first two of the first record are
+    # (src, dst) in the record's order (Spark's reader sorts them by name: it read (d, s)).
+    (data / "ev_rec.json").write_text('{"src": 3, "dst": 4}\n')
+    out = tmp_path / "out_rec"
+    process(spark, graph(edge_valid="ev_rec.json"),
+            ProcessOptions(input_prefix=str(data), output=str(out)))
+    edges = {(nid[r["src"]], nid[r["dst"]]): r["val_mask"]
+             for r in read_parquet(out / "edges" / "n__e__n").to_pylist()}
+    assert [k for k, v in edges.items() if v] == [("3", "4")]
+    (data / "bad_n.json").write_text('3\n[4, 1]\n')
+    with pytest.raises(InputError, match=r"nodes\[0\].labels\[0\]: 1 row\(s\) of the custom split "
+                                         r"files have no id in column\(s\) id \(the line's "
+                                         r"value\) \(.*bad_n\.json: 1 row\(s\)\)"):
+        process(spark, graph(node_valid="bad_n.json"),
+                ProcessOptions(input_prefix=str(data), output=str(tmp_path / "o2")))
+    (data / "bad_e.json").write_text('[3, 4]\n[4]\nnot json\n')
+    with pytest.raises(InputError, match=r"edges\[0\].labels\[0\]: 2 row\(s\) of the custom split "
+                                         r"files have no id in column\(s\) src of a \[src, dst\] "
+                                         r"line, dst of a \[src, dst\] line \(.*bad_e\.json"):
+        process(spark, graph(edge_valid="bad_e.json"),
+                ProcessOptions(input_prefix=str(data), output=str(tmp_path / "o3")))
+    (data / "mixed").mkdir()
+    (data / "mixed" / "a.json").write_text('{"id": 3}\n')
+    (data / "mixed" / "b.json").write_text("4\n")
+    with pytest.raises(InputError, match=r"custom split files .*mixed mix JSON records "
+                                         r"\(.*a\.json\) and lines of bare ids \(.*b\.json\)"):
+        process(spark, graph(node_valid="mixed"),
+                ProcessOptions(input_prefix=str(data), output=str(tmp_path / "o4")))
+    assert not any((tmp_path / o).exists() for o in ("o2", "o3", "o4"))
+
+
 def test_custom_split_files_are_checked_file_by_file(spark, tmp_path):
     """A custom split given as a Parquet directory whose second file names its id column
     otherwise: Spark reads the table with the first file's columns, and that file's ids came
