@@ -4,7 +4,8 @@ Label values (``LabelState`` records them in the manifest):
 
 - classification: when every present value is a non-negative integer, the integers are kept as
   given (class index = value, ``num_classes`` = max + 1, as GraphStorm does); otherwise the
-  distinct values are sorted (as strings) and numbered 0..C-1. A missing value becomes -1.
+  distinct values are sorted (as strings) and numbered 0..C-1. A missing value (empty, null,
+  NaN) becomes -1; a whole number written as a float (3.0) is that integer.
 - multi-label classification (``separator``): the distinct tokens, sorted the same way, and a
   multi-hot ``array<float>`` per row; a row with no token is missing (null).
 - regression: the value as a double; a value that is not a number is an error; missing is null.
@@ -80,8 +81,14 @@ class LabelState:
 
 
 def _as_text(column: str) -> Column:
+    """A class label as text: trimmed; empty and NaN are missing; a whole number written as a
+    float ("3.0", a float column's 3.0) is that integer ("3"). pandas stores an integer column
+    that has missing values as floats with NaN, and GraphStorm takes those NaN as unlabelled
+    and 3.0 as class 3; read as text, NaN was a class and "3.0" made every class a string."""
     value = F.trim(F.col(quote(column)).cast(STRING))
-    return F.when(value == "", F.lit(None)).otherwise(value)
+    whole = F.when(value.rlike(r"^-?[0-9]+\.0+$"), F.substring_index(value, ".", 1))
+    return F.when((value == "") | (value == "NaN"), F.lit(None)).otherwise(
+        F.coalesce(whole, value))
 
 
 def _tokens(column: str, separator: str) -> Column:

@@ -490,6 +490,33 @@ def test_random_split_is_the_definition_whatever_the_bucket_bits(spark, rows, mo
     assert state.split == {"train": 540, "val": 180, "test": 180, "unlabeled": 100}
 
 
+def test_float_class_labels_with_nan_as_pandas_writes_them(spark, tmp_path):
+    """pandas writes an integer label column with missing values as float64 with NaN.
+    GraphStorm takes NaN as unlabelled and 2.0 as class 2. Read as text, NaN was a class in
+    the masks, and "10.0" sorted before "2.0" as strings."""
+    data = tmp_path / "data"
+    data.mkdir()
+    pq.write_table(pa.table({"id": ["a", "b", "c", "d", "e", "f"],
+                             "y": [0.0, 1.0, 2.0, 10.0, float("nan"), None]}),
+                   data / "n.parquet")
+    pq.write_table(pa.table({"s": ["a"], "d": ["b"]}), data / "e.parquet")
+    graph = parse_graph_config(json.dumps({
+        "nodes": [{"node_type": "n", "format": {"name": "parquet"}, "files": "n.parquet",
+                   "node_id_col": "id", "labels": [{"label_col": "y",
+                                                    "task_type": "classification",
+                                                    "split_pct": [1.0, 0.0, 0.0]}]}],
+        "edges": [{"relation": ["n", "e", "n"], "format": {"name": "parquet"},
+                   "files": "e.parquet", "source_id_col": "s", "dest_id_col": "d"}]}), "g.json")
+    out = tmp_path / "out"
+    m = process(spark, graph, ProcessOptions(input_prefix=str(out.parent / "data"),
+                                             output=str(out)))
+    label = m.node_types["n"].label
+    assert label["kept_as_given"] and label["num_classes"] == 11
+    ids, rows = ids_of(out, "n"), rows_of(out, "nodes/n")
+    assert [rows[ids[i]]["y"] for i in "abcdef"] == [0, 1, 2, 10, -1, -1]
+    assert [rows[ids[i]]["train_mask"] for i in "abcdef"] == [True] * 4 + [False] * 2
+
+
 def test_gconstruct_json_split_files_of_bare_ids_and_pairs(spark, tmp_path):
     """GConstruct writes and reads a custom split JSON file as one bare JSON value a line: a
     node id (``"n1"`` or ``5``) or an edge's ``[src, dst]``. Spark's JSON reader takes only
