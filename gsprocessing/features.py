@@ -215,7 +215,8 @@ def finish_features(df: DataFrame, planned: Planned, result: FitResult,
             counts = result.counts(f"{prefix}{i}_{j}")
             if counts is not None:
                 mine["value_counts"] = counts
-            states.append(t.fit_extra(df, column, mine, spec.where))
+            states.append(t.for_column(j, len(spec.columns)).fit_extra(df, column, mine,
+                                                                       spec.where))
         fitted.append(FittedFeature(spec=spec, transform=t, states=states))
     return fitted
 

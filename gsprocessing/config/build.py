@@ -144,7 +144,9 @@ def feature(name: Any, columns: Any, transform: Any, params: Any, out_dtype: Any
         p.add(transform_where or where, "the transform needs a name and a parameter object")
         return None
     try:
-        make_transform(transform, params)
+        made = make_transform(transform, params)
+        for j in range(len(cols)):
+            made.for_column(j, len(cols))
     except (ValueError, TypeError) as err:
         p.add(transform_where or where, str(err))
         return None

@@ -67,6 +67,15 @@ class Transform(ABC):
         ``array<string>`` per row (counted with the aggregates), or None."""
         return None
 
+    def for_column(self, j: int, n: int) -> "Transform":
+        """The transform that fits the ``j``-th of a feature's ``n`` input columns: this one,
+        unless a parameter gives a value per column (``max_min_norm``'s ``max_val``).
+
+        Raises:
+            ValueError: a parameter's values do not fit ``n`` columns.
+        """
+        return self
+
     def fit_extra(self, df: DataFrame, column: str, stats: Dict[str, Any], where: str) -> State:
         """Build the state from ``stats`` (the values of ``aggregates``, and under
         ``value_counts`` those of ``counted`` when the pass could count them: value → rows);

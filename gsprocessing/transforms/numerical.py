@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
@@ -132,16 +132,42 @@ class MaxMinNorm(_Numeric):
     name = "max_min_norm"
 
     def __init__(self, imputer: str = "mean", max_bound: Optional[float] = None,
-                 min_bound: Optional[float] = None, max_val: Optional[float] = None,
-                 min_val: Optional[float] = None) -> None:
+                 min_bound: Optional[float] = None,
+                 max_val: Union[float, Sequence[float], None] = None,
+                 min_val: Union[float, Sequence[float], None] = None) -> None:
         super().__init__(imputer)
-        for name, value in (("max_bound", max_bound), ("min_bound", min_bound),
-                            ("max_val", max_val), ("min_val", min_val)):
+        for name, value in (("max_bound", max_bound), ("min_bound", min_bound)):
             check_number(name, value, optional=True)
+        # max_val / min_val: one number, or a list of one per input column, as GConstruct
+        # writes them back into the config it saves for inference.
+        for name, value in (("max_val", max_val), ("min_val", min_val)):
+            if isinstance(value, (list, tuple)):
+                if not value:
+                    raise ValueError(f"{name} must be a number or a non-empty list of numbers, "
+                                     "got []")
+                for v in value:
+                    check_number(name, v)
+            else:
+                check_number(name, value, optional=True)
         if max_bound is not None and min_bound is not None and max_bound < min_bound:
             raise ValueError(f"max_bound ({max_bound}) is below min_bound ({min_bound})")
         self.max_bound, self.min_bound = max_bound, min_bound
         self.max_val, self.min_val = max_val, min_val
+
+    def for_column(self, j: int, n: int) -> "MaxMinNorm":
+        picked = {}
+        for name in ("max_val", "min_val"):
+            value = getattr(self, name)
+            if isinstance(value, (list, tuple)):
+                if len(value) not in (1, n):
+                    raise ValueError(f"{name} has {len(value)} values for {n} input column(s); "
+                                     "give one number, or one per column")
+                value = value[j if len(value) == n else 0]
+            picked[name] = value
+        if picked == {"max_val": self.max_val, "min_val": self.min_val}:
+            return self
+        return MaxMinNorm(imputer=self.imputer, max_bound=self.max_bound,
+                          min_bound=self.min_bound, **picked)
 
     def _fit_scale(self, state: NumericState, stats: Mapping[str, Any]) -> None:
         low = self.min_val if self.min_val is not None else (stats["min"] or 0.0)

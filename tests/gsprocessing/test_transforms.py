@@ -54,6 +54,23 @@ def test_max_min_norm_fixed_min_max_and_multiple_columns(table):
     assert fitted[0].dim == 2
 
 
+def test_max_min_norm_values_per_column_as_gconstruct_saves_them(table):
+    """GConstruct writes the max_val and min_val it learnt back into the config it saves for
+    inference, as lists (one per column of the feature): they were refused here."""
+    fitted = fit_features(table, [feature("f", ["n", "s"], "max_min_norm", min_val=[0, 1.0],
+                                          max_val=[100, 4.0])])
+    assert values(table, fitted)["c"] == [[pytest.approx(0.3), pytest.approx(1.0)]]
+    assert values(table, fitted)["a"] == [[pytest.approx(0.1), pytest.approx(0.0)]]
+    # one value in a list holds for every column; only max given: min learnt (10 and 1)
+    fitted = fit_features(table, [feature("f", ["n", "s"], "max_min_norm", max_val=[40.0])])
+    assert values(table, fitted)["c"] == [[pytest.approx(20 / 30), pytest.approx(3 / 39)]]
+    with pytest.raises(ValueError, match=r"max_val has 3 values for 2 input column\(s\); give "
+                                         r"one number, or one per column"):
+        make_transform("max_min_norm", {"max_val": [1, 2, 3]}).for_column(0, 2)
+    with pytest.raises(ValueError, match=r"min_val must be a number, got 'x'"):
+        make_transform("max_min_norm", {"min_val": [0, "x"]})
+
+
 def test_standard_divides_by_sum(table):
     fitted = fit_features(table, [feature("f", ["n"], "standard")])
     assert values(table, fitted)["b"] == [[pytest.approx(0.2)]]
