@@ -48,9 +48,13 @@ class Problems:
     source: str
     items: List[str] = field(default_factory=list)
     subject: str = "the config"  # what the problems are in, for the message
+    warnings: List[str] = field(default_factory=list)  # not problems, but said out loud
 
     def add(self, where: str, message: str) -> None:
         self.items.append(f"{where}: {message}" if where else message)
+
+    def warn(self, where: str, message: str) -> None:
+        self.warnings.append(f"{where}: {message}" if where else message)
 
     def unknown_keys(self, where: str, given: Iterable[str], allowed: Iterable[str]) -> None:
         """Report every key of ``given`` that is not in ``allowed``, with a suggestion."""

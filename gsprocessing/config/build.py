@@ -19,7 +19,9 @@ from gsprocessing.config.schema import (
 )
 from gsprocessing.transforms import make_transform
 
-OUT_DTYPES = {"float16": "float32", "float32": "float32", "float64": "float64"}
+# out_dtype → what processed/ holds (float32 or float64: the trainer's input). GConstruct's
+# float16 and int8 (its masks given as features) are written as float32, with a warning.
+OUT_DTYPES = {"float16": "float32", "int8": "float32", "float32": "float32", "float64": "float64"}
 # Columns the stages add to processed/ and parts/ tables; "__gm_" names are used internally.
 RESERVED_COLUMNS = {"nid", "src", "dst", "eid", "part", "gid", "src_gid", "dst_gid", "orig",
                     *MASK_COLUMNS}
@@ -140,6 +142,9 @@ def feature(name: Any, columns: Any, transform: Any, params: Any, out_dtype: Any
     dtype = out_dtype if out_dtype is not None else "float32"
     if dtype not in OUT_DTYPES:
         p.add(where, f"out_dtype must be one of {sorted(OUT_DTYPES)}, found {dtype!r}")
+    elif OUT_DTYPES[dtype] != dtype:
+        p.warn(where, f"out_dtype {dtype} is written as {OUT_DTYPES[dtype]} (processed/ holds "
+                      "float32 or float64 features)")
     if not isinstance(transform, str) or not isinstance(params, dict):
         p.add(transform_where or where, "the transform needs a name and a parameter object")
         return None
@@ -272,7 +277,7 @@ def finish(nodes: List[NodeSpec], edges: List[EdgeSpec], dialect: str, p: Proble
     ``edge_blocks`` is how many edge blocks the config has (valid or not)."""
     if not edge_blocks:
         p.add("edges", "at least one edge block is required")
-    warnings: List[str] = []
+    warnings: List[str] = list(p.warnings)
     by_type: Dict[str, List[NodeSpec]] = {}
     for n in nodes:
         by_type.setdefault(n.type, []).append(n)

@@ -28,7 +28,7 @@ VERSIONS = ("gconstruct-v0.1",)
 NODE_KEYS = {"node_type", "files", "format", "node_id_col", "features", "labels"}
 EDGE_KEYS = {"files", "format", "source_id_col", "dest_id_col", "relation", "features", "labels"}
 FORMAT_KEYS = {"name", "separator", "header", "encoding", "missing_values"}
-FEATURE_KEYS = {"feature_col", "feature_name", "out_dtype", "transform"}
+FEATURE_KEYS = {"feature_col", "feature_name", "out_dtype", "transform", "truncate_dim"}
 LABEL_KEYS = {"task_type", "label_col", "split_pct", "custom_split_filenames",
               "label_stats_type", "mask_field_names", "separator"}
 LABEL_KEY_NAMES = {"task": "task_type", "column": "label_col", "split": "split_pct",
@@ -78,7 +78,12 @@ def _source(block: dict, where: str, p: Problems):
 def _features(block: dict, where: str, p: Problems) -> Tuple[FeatureSpec, ...]:
     out = []
     for loc, f in build.objects(block, "features", where, FEATURE_KEYS, p):
-        t = f.get("transform", {"name": "no-op"})
+        # GConstruct: a feature without a transform is a no-op, which truncate_dim may cut.
+        t = f.get("transform", {"name": "no-op", **(
+            {"truncate_dim": f["truncate_dim"]} if "truncate_dim" in f else {})})
+        if "truncate_dim" in f and "transform" in f:
+            p.warn(loc, "truncate_dim applies to a feature without a transform (GConstruct "
+                        "ignores it otherwise); ignored")
         if not isinstance(t, dict) or not isinstance(t.get("name"), str):
             p.add(f"{loc}.transform", 'must be an object with a "name", e.g. '
                                       '{"name": "max_min_norm"}')

@@ -54,6 +54,30 @@ def test_features_and_labels():
     assert node.labels[0].split == (0.6, 0.2, 0.2)
 
 
+def test_gconstruct_feature_truncate_dim_and_narrow_out_dtypes():
+    """GConstruct cuts a feature without a transform with its truncate_dim, and accepts
+    out_dtype float16 and int8: all were refused here (unknown key, unknown dtype). The
+    narrow types are written as float32, which a warning says; so is a truncate_dim that
+    GConstruct ignores (the feature has a transform)."""
+    raw = with_changes(nodes__0__features=[
+        {"feature_col": "emb", "truncate_dim": 4, "out_dtype": "float16"},
+        {"feature_col": "m", "out_dtype": "int8"},
+        {"feature_col": "x", "truncate_dim": 2, "transform": {"name": "max_min_norm"}}])
+    spec = parse(raw)
+    emb, m, x = spec.nodes[0].features
+    assert (emb.transform, emb.params, emb.out_dtype) == ("no-op", {"truncate_dim": 4},
+                                                          "float32")
+    assert (m.transform, m.params, m.out_dtype) == ("no-op", {}, "float32")
+    assert x.params == {}
+    assert spec.warnings == (
+        "nodes[0].features[0]: out_dtype float16 is written as float32 (processed/ holds "
+        "float32 or float64 features)",
+        "nodes[0].features[1]: out_dtype int8 is written as float32 (processed/ holds float32 "
+        "or float64 features)",
+        "nodes[0].features[2]: truncate_dim applies to a feature without a transform "
+        "(GConstruct ignores it otherwise); ignored")
+
+
 def test_every_problem_is_reported_at_once_with_its_location():
     raw = with_changes(nodes__0__features=[{"feature_col": "c", "transform": {"name": "numeric"}},
                                            {"feature_col": "d", "transform": {
@@ -109,7 +133,7 @@ def test_every_problem_is_reported_at_once_with_its_location():
     ({"edges__0__format": {"name": "parquet", "missing_values": ["NA"]}},
      r"edges\[0\].format: missing_values apply to csv only"),
     ({"nodes__0__features": [{"feature_col": "a", "feature_name": "nid"}]}, r"'nid' is reserved"),
-    ({"nodes__0__features": [{"feature_col": "a", "out_dtype": "int8"}]},
+    ({"nodes__0__features": [{"feature_col": "a", "out_dtype": "int16"}]},
      r"features\[0\]: out_dtype must be one of"),
 ])
 def test_bad_configs(changes, message):
