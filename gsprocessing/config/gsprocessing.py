@@ -32,8 +32,17 @@ LABEL_KEY_NAMES = {"task": "type", "column": "column", "split": "split_rate",
 
 
 def is_gsprocessing(raw: Any) -> bool:
-    version = raw.get("version", "") if isinstance(raw, dict) else ""
-    return isinstance(version, str) and version.startswith("gsprocessing")
+    """Whether ``raw`` is a GSProcessing config: its version says so, or it has a ``graph``
+    and neither GConstruct's ``nodes``/``edges`` nor another dialect's version (GSProcessing
+    itself reads a config without a version, or with "v1.0" as its own docs write, by its
+    ``graph``)."""
+    if not isinstance(raw, dict):
+        return False
+    version = raw.get("version", "")
+    if isinstance(version, str) and version.startswith("gsprocessing"):
+        return True
+    other = isinstance(version, str) and version.startswith(("gconstruct", "graphmill"))
+    return "graph" in raw and not other and "nodes" not in raw and "edges" not in raw
 
 
 def read_gsprocessing(raw: Any, source: str) -> GraphSpec:

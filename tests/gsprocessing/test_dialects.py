@@ -149,6 +149,19 @@ def test_dialect_errors_name_their_location(raw, message):
         parse_graph_config(json.dumps(raw), "g.json")
 
 
+@pytest.mark.parametrize("version", [None, "v1.0", "gsprocessing-v1.0"])
+def test_a_gsprocessing_config_is_told_by_its_graph(version):
+    """GSProcessing reads a config by its "graph" whatever the version (its docs' example says
+    "v1.0"): such a config went to the GConstruct reader, which refused it."""
+    raw = {"graph": {"edges": [{"data": {"format": "csv", "files": ["e.csv"]},
+                                "source": {"column": "a", "type": "n"},
+                                "dest": {"column": "b", "type": "n"}, "relation": {"type": "r"}}]}}
+    if version is not None:
+        raw["version"] = version
+    spec = parse_graph_config(json.dumps(raw), "g.json")
+    assert spec.dialect == "gsprocessing" and spec.edges[0].etype == ("n", "r", "n")
+
+
 def test_a_model_that_is_not_local_is_a_config_error():
     with pytest.raises(ConfigError, match=r"graph.nodes\[2\].features\[3\].transformation: "
                                           r"tokenize_hf: model 'bert-base-uncased' is not "
