@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import math
 import operator
 from dataclasses import asdict, dataclass, field
@@ -44,7 +45,9 @@ from gsprocessing.transforms.base import (
     as_double, bad_number_count, exact_sums, finite, mean_std, quote, raise_bad_numbers,
     split_literally,
 )
-from gsprocessing.transforms.categorical import sort_values
+from gsprocessing.transforms.categorical import literal_map, sort_values
+
+log = logging.getLogger(__name__)
 
 SPLIT_COLUMN = "__gm_split"  # 0 train, 1 val, 2 test: the custom split of a row, from its files
 
@@ -152,11 +155,20 @@ def finish_label(df: DataFrame, spec: LabelSpec, state: Optional[LabelState],
         counts = {r.v: int(r["count"]) for r in rows}
     if not counts:
         raise _no_values(spec)
-    if all(v.isdigit() and len(v) < 10 for v in counts):
+    whole = all(v.isascii() and v.isdigit() and len(v) < 10 for v in counts)
+    top = max(int(v) for v in counts) if whole else None
+    if top is not None and top < max(MAX_KEPT_CLASS, 2 * len(counts)):
         state.kept_as_given = True
-        state.classes = [str(i) for i in range(max(int(v) for v in counts) + 1)]
-        counts = {str(int(v)): c for v, c in counts.items()}  # "007" is class 7
+        state.classes = [str(i) for i in range(top + 1)]
+        merged: Dict[str, int] = {}
+        for v, c in counts.items():  # "007" is class 7, counted with "7"
+            merged[str(int(v))] = merged.get(str(int(v)), 0) + c
+        counts = merged
     else:
+        if top is not None:
+            log.warning("%s: label '%s' has %d integer classes up to %d; they are numbered "
+                        "0..%d in numeric order, not kept as given (that would make %d classes)",
+                        spec.where, spec.column, len(counts), top, len(counts) - 1, top + 1)
         state.classes = sort_values(list(counts))
     state.class_counts = {c: counts[c] for c in state.classes if c in counts}
     return state
@@ -216,7 +228,8 @@ def label_column(state: LabelState) -> Optional[Column]:
         return None
     if state.task == "regression":
         return finite(F.trim(F.col(quote(state.column)).cast(STRING)).try_cast(DOUBLE))
-    lookup = F.create_map(*[x for i, c in enumerate(state.classes) for x in (F.lit(c), F.lit(i))])
+    lookup = None if state.kept_as_given else \
+        literal_map({c: i for i, c in enumerate(state.classes)})
 
     def index(token: Column) -> Column:
         # Unknown values (only possible when a saved state is re-applied) are missing.
@@ -289,6 +302,9 @@ def apply_label(df: DataFrame, state: LabelState, spec: LabelSpec, seed: int, ke
 
 
 _END = "end"
+# Integer classes are kept as given (class = value) up to this value, or twice their number:
+# beyond, a few large ids ("1", "50000000") would make millions of classes.
+MAX_KEPT_CLASS = 10_000
 _MAX_BUCKET_BITS = 16  # the split's boundary search: at most 2^16 buckets of the 64-bit row hash
 _ROWS_PER_BUCKET = 64
 

@@ -284,6 +284,9 @@ def finish(nodes: List[NodeSpec], edges: List[EdgeSpec], dialect: str, p: Proble
     for ntype, blocks in by_type.items():
         check_names(ntype, blocks, p)
         _check_joinable(blocks, p)
+        for lab in (lab for b in blocks for lab in b.labels if lab.task == "link_prediction"):
+            p.add(lab.where, "link_prediction is a task of edges (its masks select edges); "
+                             "put it in an edge block")
     on_edges = {t for e in edges for t in (e.src_type, e.dst_type)}
     for ntype, blocks in by_type.items():
         if ntype not in on_edges and edges:

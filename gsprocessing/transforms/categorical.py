@@ -204,7 +204,7 @@ class ToCategorical(Transform):
                       out: str) -> DataFrame:
         """``df`` with ``out``: the positions of the ones of :meth:`apply`'s vector, ascending
         (``array<int>``; empty for all zeros). Values are looked up in a literal map, which Spark
-        builds once (from two strings: :func:`_literal_map`)."""
+        builds once (from two strings: :func:`literal_map`)."""
         if self.unseen == "error" and state.other_index is None:
             self._check_known(df, column, state, "re-applying a saved state")
         lookup, other = state.lookup(), state.other_index
@@ -213,7 +213,7 @@ class ToCategorical(Transform):
         tokens = F.col(name)
         ints = T.ArrayType(T.IntegerType())
         if lookup:
-            table = _literal_map(lookup)
+            table = literal_map(lookup)
             found = F.transform(tokens, lambda t: F.try_element_at(table, t))
             idx = (F.transform(found, lambda i: F.coalesce(i, F.lit(other))) if other is not None
                    else F.array_compact(found))
@@ -253,7 +253,7 @@ class ToCategorical(Transform):
         return df.withColumn(out, F.array(*hot)).drop(name)
 
 
-def _literal_map(lookup: Mapping[str, int]) -> Column:
+def literal_map(lookup: Mapping[str, int]) -> Column:
     """``lookup`` as a ``map<string,int>`` literal, made from two string literals that Spark
     splits and folds into one map when it plans the query: a few calls into the JVM whatever its
     size (a literal per entry costs three, 2.3 s for 400 entries)."""

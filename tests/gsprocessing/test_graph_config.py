@@ -221,6 +221,8 @@ def test_example_configs_compile():
     ({"nodes__0__features": [{"feature_col": ["a", "b"], "feature_name": "ab", "transform": {
         "name": "max_min_norm", "max_val": [1.0, 2.0, 3.0], "min_val": [0.0, 0.0]}}]},
      r"nodes\[0\].features\[0\].transform: max_val has 3 values for 2 input column\(s\)"),
+    ({"nodes__0__labels": [{"task_type": "link_prediction"}]},
+     r"nodes\[0\].labels\[0\]: link_prediction is a task of edges"),
     ({"edges": []}, r"edges: at least one edge block is required"),
     ({"nodes__0__node_type": ""}, r"nodes\[0\].node_type: must be a non-empty string"),
     ({"nodes__0__node_type": "a__b"}, r"nodes\[0\].node_type: must not contain '__'"),

@@ -457,6 +457,27 @@ def test_csv_numbers_parsed_once_shared_columns_keep_their_text(spark, tmp_path)
                                             transforms_from=str(out / "transforms.json")))
 
 
+@pytest.mark.parametrize("values, kept, classes, counts, encoded", [
+    # "07" is class 7, counted with "7" (the last count won)
+    (["7", "07", "2", None], True, 8, {"2": 1, "7": 2}, [7, 7, 2, -1]),
+    # a few large ids are numbered in numeric order: kept, they made 50,000,001 classes
+    (["50000000", "1", "1"], False, 2, {"1": 2, "50000000": 1}, [1, 0, 0]),
+    # "²" passes str.isdigit but is no integer: a class name (it crashed in int())
+    (["²", "1"], False, 2, {"1": 1, "²": 1}, [1, 0]),
+])
+def test_integer_classes_kept_as_given_when_sensible(spark, values, kept, classes, counts,
+                                                     encoded):
+    df = spark.createDataFrame([(i, v) for i, v in enumerate(values)], "k long, y string")
+    spec = LabelSpec(column="y", task="classification", split=(1.0, 0.0, 0.0))
+    fit = FitPass()
+    plan_label(df, spec, None, fit, "l_", 7, "k", len(values))
+    state = finish_label(df, spec, None, fit.run(df), "l_")
+    assert (state.kept_as_given, state.num_classes, state.class_counts) == \
+        (kept, classes, counts)
+    got = apply_label(df, state, spec, 7, "k", "label").orderBy("k").collect()
+    assert [r.label for r in got] == encoded
+
+
 @pytest.mark.parametrize("rows", [0, 1000, 10**5, 10**9])  # buckets of 1, 4, 11 and 16 bits
 def test_random_split_is_the_definition_whatever_the_bucket_bits(spark, rows, monkeypatch):
     """The labelled rows ordered by (xxhash64(seed, key), key): the first round(n * 0.6) are
