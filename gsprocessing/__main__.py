@@ -114,8 +114,15 @@ def _findings(rep: Dict[str, Any], info) -> List[str]:
         found.append(f"dangling {end} endpoints dropped: {d['count']}, e.g. {d['examples']}")
     if rep.get("nodes_added"):
         found.append(f"nodes added from edge endpoints: {rep['nodes_added']}")
+    imputed = {f: n for f, n in rep.get("missing_values", {}).items() if n}
+    if imputed:
+        found.append("values imputed: " + ", ".join(f"{f} {n}" for f, n in imputed.items()))
     for f, n in rep.get("categories_capped", {}).items():
         found.append(f"feature {f}: {n} categories folded into OTHER (cap)")
+    for f, n in rep.get("hard_negatives_unknown", {}).items():
+        found.append(f"feature {f}: {n} hard-negative ids are not nodes (written as -1)")
+    for label, n in rep.get("custom_split_unknown_ids", {}).items():
+        found.append(f"label {label}: {n} custom split ids are not in the table (ignored)")
     for label in info.labels:
         s = label["split"]
         found.append(f"label {label['column'] or label['task']}: train {s['train']}, val "

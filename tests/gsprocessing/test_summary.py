@@ -17,9 +17,12 @@ def test_summary_lists_findings():
         "nodes": {"user": {"rows_read": 8, "rows_per_file": {"a.csv": 5, "b.csv": 3},
                            "nulls": {"age": 2}, "null_ids_dropped": 1,
                            "duplicate_ids": {"ids": 1, "rows_dropped": 2, "examples": ["bob"]},
-                           "categories_capped": {"city": 4}}},
+                           "categories_capped": {"city": 4},
+                           "missing_values": {"age": 2, "income": 0},
+                           "custom_split_unknown_ids": {"y": 3}}},
         "edges": {"user__r__user": {"rows_read": 6, "dangling": {
-            "dst": {"count": 2, "examples": ["x", "y"]}}, "nodes_added": 0}},
+            "dst": {"count": 2, "examples": ["x", "y"]}}, "nodes_added": 0,
+            "hard_negatives_unknown": {"neg": 5}}},
         "warnings": ["nodes[1]: node type 'movies' has no edges"]}
     text = "\n".join(summary("out/", manifest, report))
     for expected in ("gm-process: wrote out/ in 3.5 s",
@@ -28,6 +31,9 @@ def test_summary_lists_findings():
                      "duplicate ids: 1 (2 rows dropped), e.g. ['bob']",
                      "feature city: 4 categories folded into OTHER",
                      "label y: train 3, val 1, test 1, unlabeled 2",
+                     "values imputed: age 2\n",
+                     "label y: 3 custom split ids are not in the table (ignored)",
+                     "feature neg: 5 hard-negative ids are not nodes (written as -1)",
                      "edges/user__r__user: 4 written of 6 rows read; features -",
                      "dangling dst endpoints dropped: 2, e.g. ['x', 'y']",
                      "warning: nodes[1]: node type 'movies' has no edges"):
