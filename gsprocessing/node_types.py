@@ -233,8 +233,11 @@ def _clean(run: Run, spec: NodeSpec, table: InputTable, df: DataFrame, groups: D
                     .limit(5).collect()]
         if run.options.duplicates == "error":
             raise _duplicates_error(spec, table, ids, examples)
-        rep.duplicate_ids = {"ids": ids, "rows_dropped": extra,
-                             "examples": [v for v, _ in examples]}
+        # (summed over the blocks of a type: each block is cleaned on its own)
+        before = rep.duplicate_ids or {"ids": 0, "rows_dropped": 0, "examples": []}
+        rep.duplicate_ids = {"ids": before["ids"] + ids,
+                             "rows_dropped": before["rows_dropped"] + extra,
+                             "examples": (before["examples"] + [v for v, _ in examples])[:5]}
         log.warning("%s: %d duplicate id(s); kept the first row of each, dropped %d row(s)",
                     spec.where, ids, extra)
         first = Window.partitionBy(ID).orderBy(IN_POS)

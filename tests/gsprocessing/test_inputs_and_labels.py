@@ -73,8 +73,10 @@ def write_inputs(root):
     # bob again (kept: the first file's row), and a row whose city has the separator, quoted.
     (root / "users" / "b.csv").write_bytes(
         'uid;age;city\nbob;99;Oslo\ncarol;41;"Zürich"\ndave;35;"a;b"\n'.encode("latin-1"))
-    pq.write_table(pa.table({"user": ["alice", "bob", "erin"], "score": [1.0, 2.0, 3.0],
-                             "tags": [["x", "y"], [], ["y"]]}), root / "user_scores.parquet")
+    # erin twice: the second block's duplicates are reported with the first's
+    pq.write_table(pa.table({"user": ["alice", "bob", "erin", "erin"],
+                             "score": [1.0, 2.0, 3.0, 9.0],
+                             "tags": [["x", "y"], [], ["y"], ["z"]]}), root / "user_scores.parquet")
     (root / "items.csv").write_text(
         "item_id,genres,price\ni1,rock|pop,10\ni2,pop,20.5\ni3,,7\ni4,jazz| rock,\n"
         "i5,rock,3\ni6,pop|jazz,1\n")
@@ -118,8 +120,9 @@ def test_blocks_joined_encoding_and_duplicates(awkward):
     assert sorted(users.values()) == list(range(6))
     rows = rows_of(out, "nodes/user")
     report = json.loads((out / "report.json").read_text())["nodes"]["user"]
-    assert report["duplicate_ids"] == {"ids": 1, "rows_dropped": 1, "examples": ["bob"]}
-    assert len(report["rows_per_file"]) == 3 and report["rows_read"] == 9
+    assert report["duplicate_ids"] == {"ids": 2, "rows_dropped": 2,
+                                       "examples": ["bob", "erin"]}
+    assert len(report["rows_per_file"]) == 3 and report["rows_read"] == 10
     # bob's first row (file a.csv) has no age, nor has erin (block 2 only): both imputed.
     ages = {u: rows[n]["age"][0] for u, n in users.items()}
     assert ages["bob"] == ages["erin"] and 0 < ages["bob"] < 1
