@@ -24,7 +24,7 @@ from gsprocessing import output as out
 from gsprocessing.config.schema import EdgeSpec, FeatureSpec
 from gsprocessing.features import apply_features, feature_infos, missing_counts, output_names
 from gsprocessing.ids import DST, SRC, clean_ids, dangling_examples, endpoint_metrics, map_endpoint
-from gsprocessing.steps import Run, attach_labels, capped, fit_table
+from gsprocessing.steps import Run, add_label_stats, attach_labels, capped, fit_table
 from gsprocessing.tables import InputTable
 from gsprocessing.transforms import make_transform
 from gsprocessing.transforms.hard_negative import MAPPED, EdgeDstHardNegative, map_hard_negatives
@@ -118,6 +118,7 @@ def build_edge_type(run: Run, spec: EdgeSpec, table: InputTable) -> out.EdgeType
         raise GraphMillError(f"internal: {path} has {written} rows, not the {count} edges, "
                              "though every endpoint is a node")
     rep.rows_written = count
+    add_label_stats(run, path, fit.labels, spec.labels)
     label_dicts = [s.to_dict() for s in fit.labels]
     run.transforms["edges"][spec.name] = {"features": {f.spec.name: f.to_dict() for f in fitted},
                                           "labels": label_dicts}

@@ -66,6 +66,9 @@ class LabelState:
     class_counts: Dict[str, int] = field(default_factory=dict)
     stats: Dict[str, float] = field(default_factory=dict)  # regression: mean, std, min, max
     stats_type: Optional[str] = None
+    # label_stats_type frequency_cnt: rows of each class among the training rows (GraphStorm's
+    # training_label_stats; class_counts are of every labelled row)
+    train_class_counts: Dict[str, int] = field(default_factory=dict)
     split: Dict[str, int] = field(default_factory=dict)  # train/val/test/unlabeled rows
     split_source: str = "random"                         # random | custom
 
@@ -172,6 +175,22 @@ def finish_label(df: DataFrame, spec: LabelSpec, state: Optional[LabelState],
         state.classes = sort_values(list(counts))
     state.class_counts = {c: counts[c] for c in state.classes if c in counts}
     return state
+
+
+def training_label_stats(spark, path: str, state: LabelState, column: str) -> Dict[str, int]:
+    """Rows of each class among the training rows of the table just written at ``path``
+    (label in ``column``, training mask ``state.masks[0]``): one job. Multi-label: the rows
+    that have the class."""
+    df = spark.read.parquet(path)
+    train = df.where(F.col(quote(state.masks[0])))
+    if state.multilabel:
+        hot = train.select(F.posexplode(quote(column)).alias("c", "v")).where(F.col("v") > 0)
+        rows = hot.groupBy("c").count().collect()
+    else:
+        rows = train.where(F.col(quote(column)) >= 0).groupBy(
+            F.col(quote(column)).alias("c")).count().collect()
+    counts = {int(r.c): int(r["count"]) for r in rows}
+    return {state.classes[c]: counts[c] for c in sorted(counts)}
 
 
 def _no_values(spec: LabelSpec) -> InputError:

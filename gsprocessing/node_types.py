@@ -36,7 +36,9 @@ from gsprocessing import output as out
 from gsprocessing.config.schema import NodeSpec
 from gsprocessing.features import apply_features, feature_infos, missing_counts
 from gsprocessing.ids import NID, clean_ids, ids_from_endpoints
-from gsprocessing.steps import Run, attach_labels, capped, dtype_name, fit_table
+from gsprocessing.steps import (
+    Run, add_label_stats, attach_labels, capped, dtype_name, fit_table,
+)
 from gsprocessing.tables import InputTable
 from gsprocessing.transforms.base import quote
 
@@ -174,6 +176,7 @@ def finish_node_type(run: Run, numbered: NumberedNodes) -> out.NodeTypeInfo:
     df, label_cols = attach_labels(run, df, fit, labels, NID, [ID], rep)
     out.write_table(df.select(F.col(NID).alias("nid"), *features, *label_cols),
                     out.nodes_path(run.root, ntype))
+    add_label_stats(run, out.nodes_path(run.root, ntype), fit.labels, labels)
     rep.rows_written = count
     label_dicts = [s.to_dict() for s in fit.labels]
     run.transforms["nodes"][ntype] = {"features": {f.spec.name: f.to_dict() for f in fitted},

@@ -25,7 +25,7 @@ from gsprocessing.features import FittedFeature, finish_features, plan_features
 from gsprocessing.fitpass import FitPass
 from gsprocessing.labels import (
     LabelState, SplitCounts, apply_label, custom_split_table, finish_label, plan_label,
-    split_counts, split_paths,
+    split_counts, split_paths, training_label_stats,
 )
 from gsprocessing.transforms.base import quote
 
@@ -160,6 +160,16 @@ def capped(fitted: Sequence[FittedFeature]) -> Dict[str, int]:
     counts = {f.spec.name: sum(int(getattr(s, "capped", 0) or 0) for s in f.states)
               for f in fitted}
     return {k: v for k, v in counts.items() if v}
+
+
+def add_label_stats(run: Run, path: str, states: Sequence[LabelState],
+                    specs: Sequence[LabelSpec]) -> None:
+    """``label_stats_type: frequency_cnt`` of classification labels: the training rows of each
+    class, counted on the table just written at ``path`` (one job each)."""
+    for spec, state in zip(specs, states):
+        if state.stats_type == "frequency_cnt" and state.task == "classification":
+            state.train_class_counts = training_label_stats(run.spark, path, state,
+                                                            spec.column)
 
 
 def attach_labels(run: Run, df: DataFrame, fit: TableFit, specs: Sequence[LabelSpec], key: str,

@@ -541,6 +541,40 @@ def test_float_class_labels_with_nan_as_pandas_writes_them(spark, tmp_path):
     assert [rows[ids[i]]["train_mask"] for i in "abcdef"] == [True] * 4 + [False] * 2
 
 
+def test_label_stats_count_the_training_rows(spark, tmp_path):
+    """label_stats_type: frequency_cnt gives the classes' counts among the training rows, as
+    GraphStorm's training_label_stats (it only recorded the type; class_counts, of every
+    labelled row, were the only counts), for a node label and a multi-label edge label."""
+    data = tmp_path / "data"
+    data.mkdir()
+    ys = ["a", "a", "b", "a", "c", "b", "", "a", "b", "c"]
+    (data / "n.csv").write_text("id,y\n" + "".join(f"n{i},{y}\n" for i, y in enumerate(ys)))
+    tags = ["x|y", "x", "y", "", "x|z", "z", "x", "y|z"]
+    (data / "e.csv").write_text("s,d,t\n" + "".join(f"n{i},n{i + 1},{t}\n"
+                                                    for i, t in enumerate(tags)))
+    stats = {"label_stats_type": "frequency_cnt", "split_pct": [0.5, 0.5, 0.0]}
+    graph = parse_graph_config(json.dumps({
+        "nodes": [{"node_type": "n", "format": {"name": "csv"}, "files": "n.csv",
+                   "node_id_col": "id", "labels": [{"label_col": "y",
+                                                    "task_type": "classification", **stats}]}],
+        "edges": [{"relation": ["n", "e", "n"], "format": {"name": "csv"}, "files": "e.csv",
+                   "source_id_col": "s", "dest_id_col": "d",
+                   "labels": [{"label_col": "t", "task_type": "classification",
+                               "separator": "|", **stats}]}]}), "g.json")
+    out = tmp_path / "out"
+    m = process(spark, graph, ProcessOptions(input_prefix=str(data), output=str(out)))
+    node_label, edge_label = m.node_types["n"].label, m.edge_types["n__e__n"].labels[0]
+    assert node_label["class_counts"] == {"a": 4, "b": 3, "c": 2}
+    train = [r["y"] for r in read_parquet(out / "nodes" / "n").to_pylist() if r["train_mask"]]
+    assert len(train) == 4 and node_label["train_class_counts"] == {
+        c: train.count(i) for i, c in enumerate(node_label["classes"]) if train.count(i)}
+    hot = [r["t"] for r in read_parquet(out / "edges" / "n__e__n").to_pylist()
+           if r["train_mask"]]
+    assert len(hot) == 4 and edge_label["train_class_counts"] == {
+        c: n for c, n in ((c, sum(h[i] > 0 for h in hot))
+                          for i, c in enumerate(edge_label["classes"])) if n}
+
+
 def test_gconstruct_json_split_files_of_bare_ids_and_pairs(spark, tmp_path):
     """GConstruct writes and reads a custom split JSON file as one bare JSON value a line: a
     node id (``"n1"`` or ``5``) or an edge's ``[src, dst]``. Spark's JSON reader takes only
