@@ -127,6 +127,9 @@ def read_table(spark: SparkSession, source: TableSource, files: List[str], where
                           file_schemas=schemas,
                           footers=footers if len(files) <= MAX_FOOTER_FILES else None)
 
+    if source.format == "json":
+        return _read_json(spark, source, files, where)
+
     def reader():
         # multiLine: a quoted field may hold line breaks (RFC 4180); without it Spark would cut
         # such a row in two and fill the pieces with nulls.
@@ -154,6 +157,29 @@ def read_table(spark: SparkSession, source: TableSource, files: List[str], where
         df = df.select(*[F.when(F.trim(F.col(quote(c))).isin(marks), F.lit(None).cast(STRING))
                          .otherwise(F.col(quote(c))).alias(c) for c in header], BAD_ROW)
     return InputTable(df=df, files=files, where=where, source=source, problems=problems)
+
+
+def _read_json(spark: SparkSession, source: TableSource, files: List[str],
+               where: str) -> InputTable:
+    """JSON lines (GConstruct's ``json``: one object a line, blank lines skipped), with native
+    types as Spark infers them over every file (one job). Each file is read whole by one task
+    and its lines numbered: a row's place in its file is exact (Spark's JSON reader splits a
+    file among tasks, and tells no line number), so ``IN_FILE`` and ``IN_ROW`` come with the
+    rows and :func:`scan` orders them as CSV rows. A line that is not a JSON object is a bad
+    row (``BAD_ROW``: its text), which the scan reports."""
+    inferred = spark.read.json(files).schema
+    fields = [f for f in inferred.fields if f.name != "_corrupt_record"]
+    schema = T.StructType(fields + [T.StructField(BAD_ROW, T.StringType())])
+    whole = spark.read.text(files, wholetext=True)  # (text()'s own argument, not an option)
+    lines = whole.select(F.col("_metadata.file_path").alias(IN_FILE), F.posexplode(
+        F.filter(F.split(F.col("value"), "\n"), lambda line: line.rlike("\\S"))
+    ).alias(IN_ROW, "__gm_line"))
+    parsed = F.from_json(F.col("__gm_line"), schema, {"mode": "PERMISSIVE",
+                                                       "columnNameOfCorruptRecord": BAD_ROW})
+    df = lines.select(IN_FILE, IN_ROW, parsed.alias("__gm_record")).select(
+        *[F.col("__gm_record").getField(f.name).alias(f.name) for f in schema.fields],
+        IN_FILE, IN_ROW)
+    return InputTable(df=df, files=files, where=where, source=source)
 
 
 def csv_header(fs: HadoopFS, source: TableSource, files: Sequence[str]) -> Optional[List[str]]:
@@ -300,7 +326,7 @@ def scan(table: InputTable, used: Sequence[str], ids: Sequence[str] = (),
             ``numbers`` column is not a number.
     """
     df = table.df
-    columns = [c for c in df.columns if c != BAD_ROW]
+    columns = [c for c in df.columns if c not in (BAD_ROW, IN_FILE, IN_ROW)]
     if len(columns) > MAX_NULL_COLUMNS:
         columns = [c for c in columns if c in set(used)]
     aggs = {f"__gm_c{i}": F.count(F.col(quote(c))) for i, c in enumerate(columns)}
@@ -310,9 +336,9 @@ def scan(table: InputTable, used: Sequence[str], ids: Sequence[str] = (),
     if table.source.format == "parquet":
         if not _from_footers(table, columns, ids):
             _scan_parquet(table, columns, aggs)
-    else:
+    else:  # (JSON values have their types: none is parsed as a number in the copy)
         _scan_csv(table, columns, [c for c in df.columns if c in set(used)], aggs, scratch,
-                  dict(numbers or {}))
+                  dict(numbers or {}) if table.source.format == "csv" else {})
 
 
 def _counted(table: InputTable, columns: Sequence[str], values: Dict, rows: int) -> None:
@@ -360,8 +386,10 @@ def _scan_csv(table: InputTable, columns: Sequence[str], used: Sequence[str], ag
     # One file: every row comes from it, so no row needs the file's name (with_positions uses
     # the counter alone) and none is copied or compared (about 1.2 s on 500K rows, cold).
     one = len(uris) == 1
-    df = table.df if one else table.df.withColumn(IN_FILE, F.col("_metadata.file_path"))
-    df = df.withColumn(IN_ROW, F.monotonically_increasing_id())
+    df = table.df
+    if IN_ROW not in df.columns:  # (JSON rows come with them: _read_json)
+        df = df if one else df.withColumn(IN_FILE, F.col("_metadata.file_path"))
+        df = df.withColumn(IN_ROW, F.monotonically_increasing_id())
     metrics = {"n": F.count(F.lit(1)), "__gm_bad": F.count(F.col(BAD_ROW)), **aggs}
     # Numeric columns parsed once, beside the text (which the missing-value counts are of).
     parsed = {c: f"__gm_num{i}" for i, c in enumerate(c for c in used if c in numbers)}
@@ -424,6 +452,9 @@ def _raise_ragged(table: InputTable, columns: Sequence[str], bad: int) -> None:
                         F.col(quote(columns[0])))
                 .limit(3).collect())
     shown = "; ".join(f"{r.f}: {r.row[:200]!r}" for r in examples)
+    if table.source.format == "json":
+        raise InputError(f"{table.where}: {bad} line(s) are not JSON objects, e.g. {shown}; "
+                         "a JSON table has one object a line ({\"column\": value, ...})")
     raise InputError(
         f"{table.where}: {bad} CSV row(s) do not have the {len(columns)} fields of the header "
         f"(separator {table.source.separator!r}), e.g. {shown}; fix the rows, quote fields "
@@ -436,7 +467,7 @@ def check_columns(table: InputTable, needed: Dict[str, str], problems: Problems)
     in a type Spark cannot read as the first file's (Spark would read the first as missing in
     every row of that file, and fail on the second in the middle of a job)."""
     schema = table.df.schema
-    have = [c for c in schema.names if c != BAD_ROW]
+    have = [c for c in schema.names if c not in (BAD_ROW, IN_FILE, IN_ROW)]
     if not have and needed:  # (CSV: every file is empty, so there is not even a header)
         problems.add(table.where, f"{_listed(table.files)} "
                                   f"{'is' if len(table.files) == 1 else 'are'} empty, so the "

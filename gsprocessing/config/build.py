@@ -99,8 +99,8 @@ def source(files: Optional[Tuple[str, ...]], fmt: Any, where: str, p: Problems,
     """A table source. ``csv_only`` names the csv-only keys the user set (checked for parquet).
     ``missing_values``: a string or a list of them, each a CSV value read as missing."""
     name = str(fmt or "").lower()
-    if name not in ("csv", "parquet"):
-        p.add(where, f"format must be 'csv' or 'parquet', found {fmt!r}")
+    if name not in ("csv", "parquet", "json"):
+        p.add(where, f"format must be 'csv', 'parquet' or 'json' (JSON lines), found {fmt!r}")
         return None
     if not isinstance(separator, str) or len(separator) == 0:
         p.add(where, f"separator must be a non-empty string, found {separator!r}")
@@ -115,7 +115,7 @@ def source(files: Optional[Tuple[str, ...]], fmt: Any, where: str, p: Problems,
         p.add(where, "missing_values must be a string or a list of strings (CSV values read as "
                      f"missing, e.g. [\"NA\", \"null\"]), found {missing_values!r}")
         marks = ()
-    if name == "parquet" and csv_only:
+    if name != "csv" and csv_only:
         p.add(where, f"{', '.join(csv_only)} apply to csv only")
     if files is None:
         return None

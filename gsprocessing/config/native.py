@@ -82,10 +82,11 @@ def _source(block: dict, where: str, p: Problems):
     fmt = block.get("format")
     if fmt is None and files:
         ext = os.path.splitext(files[0].rstrip("/*"))[1].lower()
-        fmt = {".csv": "csv", ".tsv": "csv", ".parquet": "parquet", ".pq": "parquet"}.get(ext)
+        fmt = {".csv": "csv", ".tsv": "csv", ".parquet": "parquet", ".pq": "parquet",
+               ".json": "json", ".jsonl": "json"}.get(ext)
         if fmt is None:
             p.add(f"{where}.format", f"is required: the extension of {files[0]!r} does not say "
-                                     "csv or parquet")
+                                     "csv, parquet or json")
             return None
     csv = block.get("csv", {})
     if not isinstance(csv, dict):

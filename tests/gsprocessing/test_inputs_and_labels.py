@@ -575,6 +575,52 @@ def test_label_stats_count_the_training_rows(spark, tmp_path):
                           for i, c in enumerate(edge_label["classes"])) if n}
 
 
+def test_json_lines_tables_as_gconstruct_reads_them(spark, tmp_path):
+    """GConstruct's "json" format (one object a line) was refused. Now a JSON table has the
+    types JSON gives (numbers, strings, arrays), rows in input order across its files (files
+    by path, then lines: Spark's JSON reader tells no line number), blank lines and CRLF
+    endings are fine, a field a line lacks is missing, and a line that is not an object is an
+    error naming its file."""
+    data = tmp_path / "data"
+    (data / "users").mkdir(parents=True)
+    (data / "users" / "b.json").write_text(
+        '{"id": "u3", "age": 50, "tags": ["x"], "city": "Oslo"}\n')
+    (data / "users" / "a.json").write_text(
+        '{"id": "u1", "age": 20, "tags": ["x", "y"], "city": "Rome"}\r\n\r\n'
+        '{"id": "u2", "tags": [], "city": "Oslo"}\r\n')
+    (data / "e.json").write_text('{"s": "u1", "d": "u2", "w": 1.5}\n{"s": "u3", "d": "u1", '
+                                 '"w": 2}\n')
+    graph = parse_graph_config(json.dumps({
+        "nodes": [{"node_type": "u", "format": {"name": "json"}, "files": "users",
+                   "node_id_col": "id", "features": [
+                       {"feature_col": "age", "transform": {"name": "max_min_norm"}},
+                       {"feature_col": "tags", "transform": {"name": "to_categorical"}},
+                       {"feature_col": "city", "transform": {"name": "to_categorical"}}]}],
+        "edges": [{"relation": ["u", "e", "u"], "format": {"name": "json"}, "files": "e.json",
+                   "source_id_col": "s", "dest_id_col": "d",
+                   "features": [{"feature_col": "w"}]}]}), "g.json")
+    out = tmp_path / "out"
+    m = process(spark, graph, ProcessOptions(input_prefix=str(data), output=str(out)))
+    ids = ids_of(out, "u")
+    assert sorted(ids, key=ids.get) == ["u1", "u2", "u3"]  # a.json, then b.json
+    rows = rows_of(out, "nodes/u")
+    assert [rows[ids[u]]["age"] for u in ("u1", "u2", "u3")] == [[0.0], [0.5], [1.0]]
+    assert m.node_types["u"].features["tags"].dim == 2
+    assert rows[ids["u1"]]["tags"] == [1.0, 1.0] and rows[ids["u2"]]["tags"] == [0.0, 0.0]
+    report = json.loads((out / "report.json").read_text())
+    assert report["nodes"]["u"]["nulls"] == {"age": 1}
+    assert sorted(report["nodes"]["u"]["rows_per_file"].values()) == [1, 2]
+    edges = read_parquet(out / "edges" / "u__e__u").to_pylist()
+    assert [(e["eid"], e["src"], e["dst"], e["w"]) for e in sorted(edges, key=lambda e: e["eid"])] \
+        == [(0, ids["u1"], ids["u2"], [1.5]), (1, ids["u3"], ids["u1"], [2.0])]
+    assert m.edge_types["u__e__u"].count == 2
+    (data / "e.json").write_text('{"s": "u1", "d": "u2", "w": 1}\n["u3", "u1"]\nnot json\n')
+    with pytest.raises(InputError, match=r"edges\[0\]: 2 line\(s\) are not JSON objects, e.g. "
+                                         r".*e\.json: '\[\\?\"u3"):
+        process(spark, graph, ProcessOptions(input_prefix=str(data), output=str(tmp_path / "o")))
+    assert not (tmp_path / "o").exists()
+
+
 def test_gconstruct_json_split_files_of_bare_ids_and_pairs(spark, tmp_path):
     """GConstruct writes and reads a custom split JSON file as one bare JSON value a line: a
     node id (``"n1"`` or ``5``) or an edge's ``[src, dst]``. Spark's JSON reader takes only
