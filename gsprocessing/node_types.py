@@ -140,11 +140,22 @@ def _number_blocks(run: Run, ntype: str, blocks: List[NodeSpec], tables: Dict[st
     id_map written at ``path``. A node is placed where it first appears: positions continue
     from block to block; added endpoints come after all of them, sorted."""
     df, base = None, 0
+    # Blocks without ids (GConstruct: one block names node_id_col) come last: their rows take
+    # the ids of the id block's rows in the same input position, so the id block's row counts
+    # (missing and duplicate ids) and places (positions) stand for them.
+    blocks = sorted(blocks, key=lambda b: b.id_col is None)
     for i, block in enumerate(blocks):
         table = tables[block.where]
-        frame, _ = _grouped_clean(run, block, table, _positioned(run, block, table, rep), rep)
-        frame = frame.withColumn(f"__gm_pos{i}", F.col(IN_POS) + base).drop(IN_POS)
-        base += table.file_rows
+        if block.id_col is None:
+            rows = _aligned(run, block, table, rep, blocks[0], tables[blocks[0].where])
+            frame, _ = _grouped_clean(run, block, table, rows, out.TypeReport())
+            frame = frame.withColumn(f"__gm_pos{i}", F.lit(None).cast(T.LongType()))
+        else:
+            frame, _ = _grouped_clean(run, block, table, _positioned(run, block, table, rep),
+                                      rep)
+            frame = frame.withColumn(f"__gm_pos{i}", F.col(IN_POS) + base)
+            base += table.file_rows
+        frame = frame.drop(IN_POS)
         df = frame if df is None else df.join(frame, ID, "full_outer")
     positions = [F.col(f"__gm_pos{i}") for i in range(len(blocks))]
     df = df.withColumn(IN_POS, F.least(*positions) if len(positions) > 1 else positions[0]) \
@@ -198,9 +209,25 @@ def _read_id_map(run: Run, ntype: str, path: str) -> DataFrame:
     return read_written(run.spark, path, schema)
 
 
+def _aligned(run: Run, spec: NodeSpec, table: InputTable, rep: out.TypeReport,
+             id_block: NodeSpec, id_table: InputTable) -> DataFrame:
+    """:func:`_positioned` of a block without ids (GConstruct: only one block of a node type
+    names node_id_col): each row takes the id of ``id_block``'s row in the same input position
+    (files by name, then rows), as GConstruct matches them."""
+    if table.rows != id_table.rows:
+        raise InputError(f"{table.describe()}: {table.rows} row(s), but {id_table.describe()} "
+                         f"(the block with the ids, column '{id_block.id_col}') has "
+                         f"{id_table.rows}: a block without node_id_col is matched to the ids "
+                         "row by row, in input order (files by name, then rows); give both the "
+                         "same rows, or name the id column in this block too")
+    ids = _positioned(run, id_block, id_table, out.TypeReport()).select(ID, IN_POS)
+    return _positioned(run, spec, table, rep).drop(ID).join(ids, IN_POS)
+
+
 def _positioned(run: Run, spec: NodeSpec, table: InputTable, rep: out.TypeReport) -> DataFrame:
-    """One block's rows: the cleaned id in ``ID`` (null: missing), the input position
-    (``IN_POS``) and the columns the block is read for. Adds the table's figures to ``rep``."""
+    """One block's rows: the cleaned id in ``ID`` (null: missing; a block without ids: null in
+    every row, see :func:`_aligned`), the input position (``IN_POS``) and the columns the block
+    is read for. Adds the table's figures to ``rep``."""
     rep.files.extend(table.files)
     rep.rows_per_file.update(table.rows_per_file)
     for column, n in table.nulls.items():
@@ -210,7 +237,8 @@ def _positioned(run: Run, spec: NodeSpec, table: InputTable, rep: out.TypeReport
                               + [lab.column for lab in spec.labels if lab.column]))
     df = with_positions(table.df, table.order)
     df = df.withColumn(ID, clean_ids(F.col(quote(spec.id_col)), run.id_types[spec.type],
-                                     table.complete_ids))
+                                     table.complete_ids) if spec.id_col else
+                       F.lit(None).cast(run.id_types[spec.type]))
     return df.select(ID, IN_POS, *[quote(c) for c in used])
 
 

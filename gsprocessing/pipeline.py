@@ -120,10 +120,10 @@ def load_tables(spark: SparkSession, fs: HadoopFS, spec: GraphSpec, prefix: str,
     # (block, needed columns, numeric columns, id columns)
     blocks: List[Tuple[object, Dict[str, str], Dict[str, str], Tuple[str, ...]]] = []
     for n in spec.nodes:
-        extra = {n.id_col: "node id"}
+        extra = {n.id_col: "node id"} if n.id_col else {}
         extra.update({lab.column: "label" for lab in n.labels if lab.column})
         blocks.append((n, columns_of(n.features, extra), number_columns(n.features, extra),
-                       (n.id_col,)))
+                       (n.id_col,) if n.id_col else ()))
     for e in spec.edges:
         extra = {e.src_col: "source id", e.dst_col: "destination id"}
         extra.update({lab.column: "label" for lab in e.labels if lab.column})
@@ -220,7 +220,7 @@ def _id_types(spec: GraphSpec, tables: Dict[str, InputTable],
     When some tables hold a type's ids as integers and others as text, they are compared as
     text, where "03" is not "3": a warning in ``warnings`` says which are which."""
     seen: Dict[str, List[Tuple[str, T.DataType]]] = {t: [] for t in spec.node_types}
-    for n in spec.nodes:
+    for n in (n for n in spec.nodes if n.id_col):
         schema = tables[n.where].df.schema
         seen[n.type].append((f"{n.where}.{n.id_col}", schema[n.id_col].dataType))
     for e in spec.edges:

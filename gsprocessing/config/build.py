@@ -270,6 +270,20 @@ def _check_joinable(blocks: Sequence[NodeSpec], p: Problems) -> None:
             owner.setdefault(c, b.where)
 
 
+def _check_aligned(ntype: str, blocks: List[NodeSpec], p: Problems) -> None:
+    """Blocks without ids (GConstruct's node blocks without node_id_col) take the ids of the
+    type's one block that has them, row by row: there must be exactly one such block."""
+    with_ids = [b.where for b in blocks if b.id_col is not None]
+    for b in (b for b in blocks if b.id_col is None):
+        if not with_ids:
+            p.add(b.where, f"node type '{ntype}' has no block with its ids: name the id column "
+                           "(node_id_col) of one of its blocks")
+        elif len(with_ids) > 1:
+            p.add(b.where, f"has no node_id_col, so its rows are matched row by row to the "
+                           f"block of node type '{ntype}' that has the ids, and there are "
+                           f"{len(with_ids)} ({', '.join(with_ids)}); name the id column here")
+
+
 def finish(nodes: List[NodeSpec], edges: List[EdgeSpec], dialect: str, p: Problems,
            edge_blocks: int) -> GraphSpec:
     """Cross-checks over the whole graph; raises every problem at once, else the spec.
@@ -284,6 +298,7 @@ def finish(nodes: List[NodeSpec], edges: List[EdgeSpec], dialect: str, p: Proble
     for ntype, blocks in by_type.items():
         check_names(ntype, blocks, p)
         _check_joinable(blocks, p)
+        _check_aligned(ntype, blocks, p)
         for lab in (lab for b in blocks for lab in b.labels if lab.task == "link_prediction"):
             p.add(lab.where, "link_prediction is a task of edges (its masks select edges); "
                              "put it in an edge block")

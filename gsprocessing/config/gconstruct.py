@@ -118,9 +118,10 @@ def _node(block: Any, where: str, p: Problems) -> Optional[NodeSpec]:
     if ntype is not None and build.bad_name(ntype):
         p.add(f"{where}.node_type", f"must not contain '__'; found {ntype!r}")
     source = _source(block, where, p)
-    id_col = build.text(block, "node_id_col", where, p)
+    # (optional: a block without it matches the type's block with the ids row by row)
+    id_col = build.text(block, "node_id_col", where, p) if "node_id_col" in block else None
     features, labels = _features(block, where, p), _labels(block, where, p)
-    if ntype is None or source is None or id_col is None:
+    if ntype is None or source is None or ("node_id_col" in block and id_col is None):
         return None
     return NodeSpec(type=ntype, source=source, id_col=id_col, features=features, labels=labels,
                     where=where)

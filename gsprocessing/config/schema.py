@@ -75,7 +75,9 @@ class LabelSpec:
 class NodeSpec:
     type: str
     source: TableSource
-    id_col: str
+    # None: the block has no ids (GConstruct: one block of a type names node_id_col); its rows
+    # are that block's rows, in input order
+    id_col: Optional[str]
     features: Tuple[FeatureSpec, ...] = ()
     labels: Tuple[LabelSpec, ...] = ()
     where: str = ""

@@ -621,6 +621,58 @@ def test_json_lines_tables_as_gconstruct_reads_them(spark, tmp_path):
     assert not (tmp_path / "o").exists()
 
 
+def test_gconstruct_node_block_without_ids_matches_row_by_row(spark, tmp_path):
+    """GConstruct: only one block of a node type names node_id_col; the others hold more
+    columns of the same rows, in the same order (its docs; it refuses two blocks with ids).
+    Such a block was refused (node_id_col required). Now its rows take the ids of the id
+    block's rows in input order, whatever its format; a row count that differs is an error
+    naming both blocks, and a type with no block of ids is a config error."""
+    data = tmp_path / "data"
+    (data / "emb").mkdir(parents=True)
+    pq.write_table(pa.table({"id": ["c", "a", "b"], "age": [30, 10, 20]}), data / "u.parquet")
+    (data / "emb" / "0.csv").write_text("e1,e2,y\n3,33,x\n1,11,y\n")  # rows 0-1: c, a
+    (data / "emb" / "1.csv").write_text("e1,e2,y\n2,22,x\n")          # row 2: b
+    (data / "e.csv").write_text("s,d\na,b\n")
+
+    def graph(second):
+        return parse_graph_config(json.dumps({
+            "nodes": [second,
+                      {"node_type": "u", "format": {"name": "parquet"}, "files": "u.parquet",
+                       "node_id_col": "id", "features": [{"feature_col": "age"}]}],
+            "edges": [{"relation": ["u", "e", "u"], "format": {"name": "csv"}, "files": "e.csv",
+                       "source_id_col": "s", "dest_id_col": "d"}]}), "g.json")
+
+    aligned = {"node_type": "u", "format": {"name": "csv"}, "files": "emb",
+               "features": [{"feature_col": ["e1", "e2"], "feature_name": "emb"}],
+               "labels": [{"label_col": "y", "task_type": "classification",
+                           "split_pct": [1.0, 0.0, 0.0]}]}
+    out = tmp_path / "out"
+    m = process(spark, graph(aligned), ProcessOptions(input_prefix=str(data), output=str(out)))
+    ids, rows = ids_of(out, "u"), rows_of(out, "nodes/u")
+    assert sorted(ids, key=ids.get) == ["c", "a", "b"] and m.node_types["u"].count == 3
+    assert {k: (rows[n]["age"], rows[n]["emb"], rows[n]["y"]) for k, n in ids.items()} == {
+        "a": ([10.0], [1.0, 11.0], 1), "b": ([20.0], [2.0, 22.0], 0),
+        "c": ([30.0], [3.0, 33.0], 0)}
+    (data / "emb" / "1.csv").write_text("e1,e2,y\n2,22,x\n4,44,y\n")
+    with pytest.raises(InputError, match=r"nodes\[0\] \(.*emb/0\.csv.*\): 4 row\(s\), but "
+                                         r"nodes\[1\] \(.*u\.parquet\) \(the block with the ids, "
+                                         r"column 'id'\) has 3: a block without node_id_col is "
+                                         r"matched to the ids row by row"):
+        process(spark, graph(aligned), ProcessOptions(input_prefix=str(data),
+                                                      output=str(tmp_path / "o2")))
+    with pytest.raises(ConfigError, match=r"nodes\[0\]: node type 'v' has no block with its "
+                                          r"ids: name the id column \(node_id_col\)"):
+        graph({**aligned, "node_type": "v"})
+    two = {**aligned, "files": "u.parquet", "format": {"name": "parquet"}, "node_id_col": "id",
+           "features": [], "labels": []}
+    with pytest.raises(ConfigError, match=r"has no node_id_col, so its rows are matched row by "
+                                          r"row .* and there are 2"):
+        parse_graph_config(json.dumps({
+            "nodes": [two, {**two, "features": [{"feature_col": "age"}]}, aligned],
+            "edges": [{"relation": ["u", "e", "u"], "format": {"name": "csv"},
+                       "files": "e.csv", "source_id_col": "s", "dest_id_col": "d"}]}), "g.json")
+
+
 def test_gconstruct_json_split_files_of_bare_ids_and_pairs(spark, tmp_path):
     """GConstruct writes and reads a custom split JSON file as one bare JSON value a line: a
     node id (``"n1"`` or ``5``) or an edge's ``[src, dst]``. Spark's JSON reader takes only
