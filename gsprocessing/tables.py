@@ -469,10 +469,14 @@ def check_columns(table: InputTable, needed: Dict[str, str], problems: Problems)
     schema = table.df.schema
     have = [c for c in schema.names if c not in (BAD_ROW, IN_FILE, IN_ROW)]
     if not have and needed:  # (CSV: every file is empty, so there is not even a header)
-        problems.add(table.where, f"{_listed(table.files)} "
-                                  f"{'is' if len(table.files) == 1 else 'are'} empty, so the "
-                                  "table has no columns (a CSV table's header is the first "
-                                  "line of its first file that has one)")
+        files, one = _listed(table.files), len(table.files) == 1
+        if table.source.format == "json":
+            problems.add(table.where, f"{files} {'has' if one else 'have'} no JSON object, so "
+                                      "the table has no columns")
+        else:
+            problems.add(table.where, f"{files} {'is' if one else 'are'} empty, so the table has "
+                                      "no columns (a CSV table's header is the first line of "
+                                      "its first file that has one)")
         return
     others = _other_files(table)
     for column, purpose in needed.items():

@@ -619,6 +619,10 @@ def test_json_lines_tables_as_gconstruct_reads_them(spark, tmp_path):
                                          r".*e\.json: '\[\\?\"u3"):
         process(spark, graph, ProcessOptions(input_prefix=str(data), output=str(tmp_path / "o")))
     assert not (tmp_path / "o").exists()
+    (data / "e.json").write_text("\n")
+    with pytest.raises(ConfigError, match=r"edges\[0\]: .*e\.json has no JSON object, so the "
+                                          r"table has no columns"):
+        process(spark, graph, ProcessOptions(input_prefix=str(data), output=str(tmp_path / "o")))
 
 
 def test_gconstruct_node_block_without_ids_matches_row_by_row(spark, tmp_path):
