@@ -113,7 +113,8 @@ def _findings(rep: Dict[str, Any], info) -> List[str]:
     for end, d in rep.get("dangling", {}).items():
         found.append(f"dangling {end} endpoints dropped: {d['count']}, e.g. {d['examples']}")
     if rep.get("nodes_added"):
-        found.append(f"nodes added from edge endpoints: {rep['nodes_added']}")
+        found.append(f"nodes added from edge endpoints: {rep['nodes_added']}, e.g. "
+                     f"{rep.get('nodes_added_examples', [])}")
     imputed = {f: n for f, n in rep.get("missing_values", {}).items() if n}
     if imputed:
         found.append("values imputed: " + ", ".join(f"{f} {n}" for f, n in imputed.items()))

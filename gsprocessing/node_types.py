@@ -301,13 +301,17 @@ def _duplicates_error(spec: NodeSpec, table: InputTable, ids: int,
 
 
 def _endpoint_ids(run: Run, ntype: str, tables: Dict[str, InputTable]) -> List[DataFrame]:
-    """The cleaned endpoint ids of every edge column that names ``ntype``, as ``orig``."""
+    """The cleaned endpoint ids of every edge column that names ``ntype``, as ``orig``, of the
+    edges that have both ids (an edge with a missing id is dropped, and its other end does not
+    become a node for it)."""
     columns = []
     for e in run.spec.edges:
-        for col, t in ((e.src_col, e.src_type), (e.dst_col, e.dst_type)):
+        ends = {"src": clean_ids(F.col(quote(e.src_col)), run.id_types[e.src_type]),
+                "dst": clean_ids(F.col(quote(e.dst_col)), run.id_types[e.dst_type])}
+        whole = tables[e.where].df.where(ends["src"].isNotNull() & ends["dst"].isNotNull())
+        for end, t in (("src", e.src_type), ("dst", e.dst_type)):
             if t == ntype:
-                columns.append(tables[e.where].df.select(
-                    clean_ids(F.col(quote(col)), run.id_types[ntype]).alias("orig")))
+                columns.append(whole.select(ends[end].alias("orig")))
     return columns
 
 
@@ -325,8 +329,9 @@ def _add_dangling(run: Run, ntype: str, df: DataFrame, tables: Dict[str, InputTa
         .select(F.col("orig").alias(ID)).localCheckpoint()
     rep.nodes_added = added.count()
     if rep.nodes_added:
-        log.warning("nodes/%s: added %d node(s) that only appear on edges (--dangling add)",
-                    ntype, rep.nodes_added)
+        rep.nodes_added_examples = [r[0] for r in added.orderBy(ID).limit(5).collect()]
+        log.warning("nodes/%s: added %d node(s) that only appear on edges (--dangling add), "
+                    "e.g. %s", ntype, rep.nodes_added, rep.nodes_added_examples)
     return df.unionByName(added, allowMissingColumns=True)
 
 

@@ -144,6 +144,7 @@ class TypeReport:
     duplicate_ids: Dict[str, Any] = field(default_factory=dict)    # count, dropped, examples
     dangling: Dict[str, Any] = field(default_factory=dict)         # endpoint → count, examples
     nodes_added: int = 0                                           # --dangling add
+    nodes_added_examples: List[Any] = field(default_factory=list)  # up to 5 of their ids
     categories_capped: Dict[str, int] = field(default_factory=dict)  # feature → values in OTHER
     splits: Dict[str, Dict[str, int]] = field(default_factory=dict)  # label → rows per split
     custom_split_unknown_ids: Dict[str, int] = field(default_factory=dict)

@@ -86,7 +86,8 @@ def write_inputs(root):
     (root / "events.csv").write_text(
         "who,what,kind,weight,stars,negs\nalice,i1,bought,1,5,i2|i3\nbob,i2,bought,2,4,\n"
         "zoë,i1,viewed,,,i6\ncarol,i3,viewed,4,5,i1\ndave,i99,bought,5,1,i404|i1|i2\n"
-        "erin,i2,viewed,6,3,\nalice,i5,bought,7,2,i6\n")
+        "erin,i2,viewed,6,3,\nalice,i5,bought,7,2,i6\n"
+        ",i77,bought,3,2,\n")  # no user: dropped, and i77 is not added as a node for it
     pq.write_table(pa.table({"a": ["alice", "bob", "carol", "dave"],
                              "b": ["bob", "carol", "dave", "alice"]}), root / "follows.parquet")
 
@@ -141,6 +142,8 @@ def test_relation_column_and_dangling_add(awkward):
     assert sorted(items, key=items.get) == ["i1", "i2", "i3", "i4", "i5", "i6", "i99"]  # added last
     report = json.loads((out / "report.json").read_text())
     assert report["nodes"]["item"]["nodes_added"] == 1
+    assert report["nodes"]["item"]["nodes_added_examples"] == ["i99"]
+    assert report["edges"]["user__bought__item"]["null_ids_dropped"] == 1
 
 
 def test_multilabel_regression_and_custom_split(awkward):

@@ -21,7 +21,8 @@ def test_summary_lists_findings():
                            "missing_values": {"age": 2, "income": 0},
                            "custom_split_unknown_ids": {"y": 3}}},
         "edges": {"user__r__user": {"rows_read": 6, "dangling": {
-            "dst": {"count": 2, "examples": ["x", "y"]}}, "nodes_added": 0,
+            "dst": {"count": 2, "examples": ["x", "y"]}}, "nodes_added": 2,
+            "nodes_added_examples": ["p", "q"],
             "hard_negatives_unknown": {"neg": 5}}},
         "warnings": ["nodes[1]: node type 'movies' has no edges"]}
     text = "\n".join(summary("out/", manifest, report))
@@ -36,5 +37,6 @@ def test_summary_lists_findings():
                      "feature neg: 5 hard-negative ids are not nodes (written as -1)",
                      "edges/user__r__user: 4 written of 6 rows read; features -",
                      "dangling dst endpoints dropped: 2, e.g. ['x', 'y']",
+                     "nodes added from edge endpoints: 2, e.g. ['p', 'q']",
                      "warning: nodes[1]: node type 'movies' has no edges"):
         assert expected in text, expected
