@@ -126,8 +126,10 @@ def _findings(rep: Dict[str, Any], info) -> List[str]:
         found.append(f"label {label}: {n} custom split ids are not in the table (ignored)")
     for label in info.labels:
         s = label["split"]
+        listed = f", labelled but in no split file {s['not_listed']}" if s.get("not_listed") \
+            else ""
         found.append(f"label {label['column'] or label['task']}: train {s['train']}, val "
-                     f"{s['val']}, test {s['test']}, unlabeled {s['unlabeled']}")
+                     f"{s['val']}, test {s['test']}, unlabeled {s['unlabeled']}{listed}")
     return found
 
 

@@ -296,10 +296,13 @@ def apply_label(df: DataFrame, state: LabelState, spec: LabelSpec, seed: int, ke
         for name, cond in zip(state.masks, conds):
             df = df.withColumn(name, F.coalesce(cond, F.lit(False)))
         counts = df.agg(*[F.sum(F.col(m).cast(INT)).alias(m) for m in state.masks],
-                        F.sum((~F.col(flag)).cast(INT)).alias("u")).first()
+                        F.sum((~F.col(flag)).cast(INT)).alias("u"),
+                        F.sum((F.col(flag) & which.isNull()).cast(INT)).alias("n")).first()
         state.split = {s: int(counts[m] or 0) for s, m in zip(("train", "val", "test"),
                                                                state.masks)}
         state.split["unlabeled"] = int(counts["u"] or 0)
+        # labelled rows that no split file lists: in no mask either
+        state.split["not_listed"] = int(counts["n"] or 0)
         return df.drop(flag, SPLIT_COLUMN)
     sizes, unlabeled, bounds = _split_bounds(df, spec.split, seed, key, flag, counted)
 

@@ -162,6 +162,8 @@ def test_multilabel_regression_and_custom_split(awkward):
     assert [rows[items[i]]["tm_price"] for i in ("i1", "i2", "i4")] == [True, True, False]
     assert rows[items["i3"]]["vm_price"] and rows[items["i5"]]["vm_price"]
     assert not any(rows[items["i6"]][k] for k in ("tm_price", "vm_price", "sm_price"))
+    # i6 has a price but no split file lists it: counted as such (it was counted nowhere)
+    assert price["split"] == {"train": 2, "val": 2, "test": 0, "unlabeled": 2, "not_listed": 1}
     assert rows[items["i99"]]["price"] is None
     report = json.loads((out / "report.json").read_text())["nodes"]["item"]
     assert report["custom_split_unknown_ids"] == {"price": 1}  # i404

@@ -6,7 +6,7 @@ from gsprocessing.__main__ import summary
 
 def test_summary_lists_findings():
     label = {"column": "y", "task": "classification",
-             "split": {"train": 3, "val": 1, "test": 1, "unlabeled": 2}}
+             "split": {"train": 3, "val": 1, "test": 1, "unlabeled": 2, "not_listed": 4}}
     manifest = out.Manifest(
         node_types={"user": out.NodeTypeInfo(count=5, id_dtype="string",
                                              features={"age": out.FeatureInfo(1, "float32")},
@@ -31,7 +31,8 @@ def test_summary_lists_findings():
                      "a.csv: 5 rows", "missing values: age 2", "rows without an id dropped: 1",
                      "duplicate ids: 1 (2 rows dropped), e.g. ['bob']",
                      "feature city: 4 categories folded into OTHER",
-                     "label y: train 3, val 1, test 1, unlabeled 2",
+                     "label y: train 3, val 1, test 1, unlabeled 2, labelled but in no split "
+                     "file 4",
                      "values imputed: age 2\n",
                      "label y: 3 custom split ids are not in the table (ignored)",
                      "feature neg: 5 hard-negative ids are not nodes (written as -1)",
