@@ -505,27 +505,15 @@ def _first_json_line(fs: HadoopFS, path: str) -> Optional[str]:
     return next((line.strip() for line in text.splitlines() if line.strip()), None)
 
 
-def _json_lines_kind(fs: HadoopFS, path: str) -> Optional[str]:
-    """How a JSON-lines split file lists its ids: ``records`` (objects with id fields) or
-    ``values`` (a bare id or ``[src, dst]`` a line, as GConstruct writes and reads them); None
-    for a file with nothing in it. Told by the first character of its first line."""
-    line = _first_json_line(fs, path)
-    return None if line is None else "records" if line.startswith("{") else "values"
-
-
-def _record_fields(fs: HadoopFS, files: Sequence[str]) -> List[str]:
-    """The fields of the first record of JSON-lines ``files``, in the order the record has
-    them (Spark's JSON reader sorts the fields it infers by name: ``{"src", "dst"}`` would be
-    read as (dst, src)); empty if it cannot be parsed from the first 64 KiB."""
-    for path in files:
-        line = _first_json_line(fs, path)
-        if line is not None:
-            try:
-                record = json.loads(line)
-            except ValueError:
-                return []
-            return list(record) if isinstance(record, dict) else []
-    return []
+def _record_fields(line: str) -> List[str]:
+    """The fields of a JSON record (one line of a split file) in the order the record has them
+    (Spark's JSON reader sorts the fields it infers by name: ``{"src", "dst"}`` would be read
+    as (dst, src)); empty if the line is not a record."""
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return []
+    return list(record) if isinstance(record, dict) else []
 
 
 def _bare_json_ids(spark, files: Sequence[str], n_ids: int) -> Tuple[DataFrame, List[str]]:
@@ -580,17 +568,19 @@ def open_split_file(spark, fs: HadoopFS, path: str, columns: Sequence[str], n_id
     if all(f.endswith((".json", ".jsonl", ".json.gz", ".jsonl.gz")) for f in lower):
         if not infer:
             return None
-        kinds = {f: _json_lines_kind(fs, f) for f in files}
-        if len(set(kinds.values()) - {None}) > 1:
-            records = next(f for f, k in kinds.items() if k == "records")
-            values = next(f for f, k in kinds.items() if k == "values")
-            problems.add(where, f"custom split files {path} mix JSON records ({records}) and "
-                                f"lines of bare ids ({values}); use one kind")
+        # Each file's first line tells how it lists its ids: records (objects with id fields)
+        # or bare values (an id or [src, dst] a line, as GConstruct writes and reads them).
+        firsts = {f: line for f in files if (line := _first_json_line(fs, f)) is not None}
+        records = [f for f, line in firsts.items() if line.startswith("{")]
+        values = [f for f in firsts if f not in records]
+        if records and values:
+            problems.add(where, f"custom split files {path} mix JSON records ({records[0]}) and "
+                                f"lines of bare ids ({values[0]}); use one kind")
             return None
-        if "values" in kinds.values():
+        if values:
             return _bare_json_ids(spark, files, n_ids)
         table = spark.read.json(files)
-        names = list(columns) or _record_fields(fs, files)[:n_ids]
+        names = list(columns) or (_record_fields(firsts[records[0]])[:n_ids] if records else [])
         if len(names) != n_ids or any(c not in table.columns for c in names):
             problems.add(where, f"custom split file {path} needs {n_ids} id column(s) "
                                 f"{names or ''}; its columns are {table.columns}")

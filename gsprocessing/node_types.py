@@ -144,15 +144,18 @@ def _number_blocks(run: Run, ntype: str, blocks: List[NodeSpec], tables: Dict[st
     # the ids of the id block's rows in the same input position, so the id block's row counts
     # (missing and duplicate ids) and places (positions) stand for them.
     blocks = sorted(blocks, key=lambda b: b.id_col is None)
+    first_rows = None  # the rows of blocks[0], which has ids, before cleaning
     for i, block in enumerate(blocks):
         table = tables[block.where]
         if block.id_col is None:
-            rows = _aligned(run, block, table, rep, blocks[0], tables[blocks[0].where])
+            rows = _aligned(run, block, table, rep, blocks[0], tables[blocks[0].where],
+                            first_rows)
             frame, _ = _grouped_clean(run, block, table, rows, out.TypeReport())
             frame = frame.withColumn(f"__gm_pos{i}", F.lit(None).cast(T.LongType()))
         else:
-            frame, _ = _grouped_clean(run, block, table, _positioned(run, block, table, rep),
-                                      rep)
+            rows = _positioned(run, block, table, rep)
+            first_rows = rows if i == 0 else first_rows
+            frame, _ = _grouped_clean(run, block, table, rows, rep)
             frame = frame.withColumn(f"__gm_pos{i}", F.col(IN_POS) + base)
             base += table.file_rows
         frame = frame.drop(IN_POS)
@@ -210,18 +213,18 @@ def _read_id_map(run: Run, ntype: str, path: str) -> DataFrame:
 
 
 def _aligned(run: Run, spec: NodeSpec, table: InputTable, rep: out.TypeReport,
-             id_block: NodeSpec, id_table: InputTable) -> DataFrame:
+             id_block: NodeSpec, id_table: InputTable, id_rows: DataFrame) -> DataFrame:
     """:func:`_positioned` of a block without ids (GConstruct: only one block of a node type
     names node_id_col): each row takes the id of ``id_block``'s row in the same input position
-    (files by name, then rows), as GConstruct matches them."""
+    (files by name, then rows), as GConstruct matches them. ``id_rows``: ``id_block``'s
+    :func:`_positioned` rows."""
     if table.rows != id_table.rows:
         raise InputError(f"{table.describe()}: {table.rows} row(s), but {id_table.describe()} "
                          f"(the block with the ids, column '{id_block.id_col}') has "
                          f"{id_table.rows}: a block without node_id_col is matched to the ids "
                          "row by row, in input order (files by name, then rows); give both the "
                          "same rows, or name the id column in this block too")
-    ids = _positioned(run, id_block, id_table, out.TypeReport()).select(ID, IN_POS)
-    return _positioned(run, spec, table, rep).drop(ID).join(ids, IN_POS)
+    return _positioned(run, spec, table, rep).drop(ID).join(id_rows.select(ID, IN_POS), IN_POS)
 
 
 def _positioned(run: Run, spec: NodeSpec, table: InputTable, rep: out.TypeReport) -> DataFrame:

@@ -33,6 +33,7 @@ from gsprocessing.transforms import TRANSFORMS
 from gsprocessing.transforms.base import not_a_number, parse_number, quote, raise_bad_numbers
 
 BAD_ROW = "__gm_bad_row"  # Spark's corrupt-record column: the raw text of a ragged CSV row
+INTERNAL = (BAD_ROW, IN_FILE, IN_ROW)  # columns a table as read may have that are not the user's
 MAX_NULL_COLUMNS = 100    # wider tables get missing-value counts for the columns used only
 MAX_OBSERVED_FILES = 16  # CSV files beyond which rows per file are counted by a job of their own
 HEADER_BYTES = 1 << 20  # a CSV header record longer than this is left to Spark (a job)
@@ -326,7 +327,7 @@ def scan(table: InputTable, used: Sequence[str], ids: Sequence[str] = (),
             ``numbers`` column is not a number.
     """
     df = table.df
-    columns = [c for c in df.columns if c not in (BAD_ROW, IN_FILE, IN_ROW)]
+    columns = [c for c in df.columns if c not in INTERNAL]
     if len(columns) > MAX_NULL_COLUMNS:
         columns = [c for c in columns if c in set(used)]
     aggs = {f"__gm_c{i}": F.count(F.col(quote(c))) for i, c in enumerate(columns)}
@@ -467,7 +468,7 @@ def check_columns(table: InputTable, needed: Dict[str, str], problems: Problems)
     in a type Spark cannot read as the first file's (Spark would read the first as missing in
     every row of that file, and fail on the second in the middle of a job)."""
     schema = table.df.schema
-    have = [c for c in schema.names if c not in (BAD_ROW, IN_FILE, IN_ROW)]
+    have = [c for c in schema.names if c not in INTERNAL]
     if not have and needed:  # (CSV: every file is empty, so there is not even a header)
         files, one = _listed(table.files), len(table.files) == 1
         if table.source.format == "json":

@@ -473,13 +473,17 @@ def test_csv_numbers_parsed_once_shared_columns_keep_their_text(spark, tmp_path)
     # "²" passes str.isdigit but is no integer: a class name (it crashed in int())
     (["²", "1"], False, 2, {"1": 1, "²": 1}, [1, 0]),
 ])
-def test_integer_classes_kept_as_given_when_sensible(spark, values, kept, classes, counts,
-                                                     encoded):
+def test_integer_classes_kept_as_given_when_sensible(spark, caplog, values, kept, classes,
+                                                     counts, encoded):
     df = spark.createDataFrame([(i, v) for i, v in enumerate(values)], "k long, y string")
     spec = LabelSpec(column="y", task="classification", split=(1.0, 0.0, 0.0))
     fit = FitPass()
     plan_label(df, spec, None, fit, "l_", 7, "k", len(values))
-    state = finish_label(df, spec, None, fit.run(df), "l_")
+    with caplog.at_level("WARNING", logger="gsprocessing.labels"):
+        state = finish_label(df, spec, None, fit.run(df), "l_")
+    renumbered = "they are numbered 0..1 in numeric order, not kept as given (that would " \
+                 "make 50000001 classes)"
+    assert (renumbered in caplog.text) == ("50000000" in values)
     assert (state.kept_as_given, state.num_classes, state.class_counts) == \
         (kept, classes, counts)
     got = apply_label(df, state, spec, 7, "k", "label").orderBy("k").collect()
@@ -733,25 +737,24 @@ def test_gconstruct_json_split_files_of_bare_ids_and_pairs(spark, tmp_path):
     edges = {(nid[r["src"]], nid[r["dst"]]): r["val_mask"]
              for r in read_parquet(out / "edges" / "n__e__n").to_pylist()}
     assert [k for k, v in edges.items() if v] == [("3", "4")]
+    def refused(message, output, **valid):
+        with pytest.raises(InputError, match=message):
+            process(spark, graph(**valid),
+                    ProcessOptions(input_prefix=str(data), output=str(tmp_path / output)))
+
     (data / "bad_n.json").write_text('3\n[4, 1]\n')
-    with pytest.raises(InputError, match=r"nodes\[0\].labels\[0\]: 1 row\(s\) of the custom split "
-                                         r"files have no id in column\(s\) id \(the line's "
-                                         r"value\) \(.*bad_n\.json: 1 row\(s\)\)"):
-        process(spark, graph(node_valid="bad_n.json"),
-                ProcessOptions(input_prefix=str(data), output=str(tmp_path / "o2")))
+    refused(r"nodes\[0\].labels\[0\]: 1 row\(s\) of the custom split files have no id in "
+            r"column\(s\) id \(the line's value\) \(.*bad_n\.json: 1 row\(s\)\)", "o2",
+            node_valid="bad_n.json")
     (data / "bad_e.json").write_text('[3, 4]\n[4]\nnot json\n')
-    with pytest.raises(InputError, match=r"edges\[0\].labels\[0\]: 2 row\(s\) of the custom split "
-                                         r"files have no id in column\(s\) src of a \[src, dst\] "
-                                         r"line, dst of a \[src, dst\] line \(.*bad_e\.json"):
-        process(spark, graph(edge_valid="bad_e.json"),
-                ProcessOptions(input_prefix=str(data), output=str(tmp_path / "o3")))
+    refused(r"edges\[0\].labels\[0\]: 2 row\(s\) of the custom split files have no id in "
+            r"column\(s\) src of a \[src, dst\] line, dst of a \[src, dst\] line "
+            r"\(.*bad_e\.json", "o3", edge_valid="bad_e.json")
     (data / "mixed").mkdir()
     (data / "mixed" / "a.json").write_text('{"id": 3}\n')
     (data / "mixed" / "b.json").write_text("4\n")
-    with pytest.raises(InputError, match=r"custom split files .*mixed mix JSON records "
-                                         r"\(.*a\.json\) and lines of bare ids \(.*b\.json\)"):
-        process(spark, graph(node_valid="mixed"),
-                ProcessOptions(input_prefix=str(data), output=str(tmp_path / "o4")))
+    refused(r"custom split files .*mixed mix JSON records \(.*a\.json\) and lines of bare ids "
+            r"\(.*b\.json\)", "o4", node_valid="mixed")
     assert not any((tmp_path / o).exists() for o in ("o2", "o3", "o4"))
 
 

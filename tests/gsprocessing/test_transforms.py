@@ -69,6 +69,9 @@ def test_max_min_norm_values_per_column_as_gconstruct_saves_them(table):
         make_transform("max_min_norm", {"max_val": [1, 2, 3]}).for_column(0, 2)
     with pytest.raises(ValueError, match=r"min_val must be a number, got 'x'"):
         make_transform("max_min_norm", {"min_val": [0, "x"]})
+    with pytest.raises(ValueError, match=r"max_val must be a number or a non-empty list of "
+                                         r"numbers, got \[\]"):
+        make_transform("max_min_norm", {"max_val": []})
 
 
 def test_standard_divides_by_sum(table):
