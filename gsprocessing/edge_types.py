@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from typing import Dict, List, Tuple
+from typing import Dict, List, Sequence, Tuple
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
@@ -25,7 +25,7 @@ from gsprocessing.config.schema import EdgeSpec, FeatureSpec
 from gsprocessing.features import apply_features, feature_infos, missing_counts, output_names
 from gsprocessing.ids import DST, SRC, clean_ids, dangling_examples, endpoint_metrics, map_endpoint
 from gsprocessing.steps import Run, add_label_stats, attach_labels, capped, fit_table
-from gsprocessing.tables import InputTable
+from gsprocessing.tables import InputTable, check_aligned_rows
 from gsprocessing.transforms import make_transform
 from gsprocessing.transforms.hard_negative import MAPPED, EdgeDstHardNegative, map_hard_negatives
 from gsprocessing.transforms.base import quote
@@ -35,8 +35,12 @@ REVERSE_SUFFIX = "-rev"
 EID = "__gm_eid"
 
 
-def build_edge_type(run: Run, spec: EdgeSpec, table: InputTable) -> out.EdgeTypeInfo:
+def build_edge_type(run: Run, spec: EdgeSpec, table: InputTable,
+                    aligned: Sequence[Tuple[EdgeSpec, InputTable]] = ()) -> out.EdgeTypeInfo:
     """Write edges/<src>__<rel>__<dst>; return its manifest entry.
+
+    ``aligned``: the type's blocks without ids (GConstruct), whose rows are more columns of
+    ``table``'s rows in the same input position; their features and labels are the type's too.
 
     Edges whose ids are missing are dropped first; the others keep their input position (see
     :func:`graphmill.spark.position_index`). Unless ``--dangling drop``, the join with the
@@ -48,12 +52,26 @@ def build_edge_type(run: Run, spec: EdgeSpec, table: InputTable) -> out.EdgeType
     space with only the columns later steps read; the steps read that copy, and when it has
     fewer rows than the input, one job counts the dangling ids.
     """
-    rep = out.TypeReport(files=table.files, rows_per_file=dict(table.rows_per_file),
+    rep = out.TypeReport(files=list(table.files), rows_per_file=dict(table.rows_per_file),
                          nulls=dict(table.nulls))
     run.report.edges[spec.name] = rep
     src, dst = (F.col(quote(c)) for c in (spec.src_col, spec.dst_col))
     # Input positions are taken on the table as read: before the joins, which may shuffle.
     df = with_positions(table.df, table.order)
+    for block, block_table in aligned:
+        check_aligned_rows(block_table, table, f"columns '{spec.src_col}' and '{spec.dst_col}'",
+                           "source_id_col and dest_id_col")
+        rep.files.extend(block_table.files)
+        rep.rows_per_file.update(block_table.rows_per_file)
+        for column, n in block_table.nulls.items():
+            rep.nulls[column] = rep.nulls.get(column, 0) + n
+        used = list(dict.fromkeys([c for f in block.features for c in f.columns]
+                                  + [lab.column for lab in block.labels if lab.column]))
+        columns = with_positions(block_table.df, block_table.order) \
+            .select(IN_POS, *[quote(c) for c in used])
+        df = df.drop(*used).join(columns, IN_POS)
+        spec = dataclasses.replace(spec, features=spec.features + block.features,
+                                   labels=spec.labels + block.labels)
     # (When the scan found no missing id there is nothing to clean or drop, and steps that do
     # not read the ids, such as fitting the features, do not read them either.)
     complete = table.complete_ids

@@ -39,7 +39,7 @@ from gsprocessing.ids import NID, clean_ids, ids_from_endpoints
 from gsprocessing.steps import (
     Run, add_label_stats, attach_labels, capped, dtype_name, fit_table,
 )
-from gsprocessing.tables import InputTable
+from gsprocessing.tables import InputTable, check_aligned_rows
 from gsprocessing.transforms.base import quote
 
 log = logging.getLogger(__name__)
@@ -218,12 +218,7 @@ def _aligned(run: Run, spec: NodeSpec, table: InputTable, rep: out.TypeReport,
     names node_id_col): each row takes the id of ``id_block``'s row in the same input position
     (files by name, then rows), as GConstruct matches them. ``id_rows``: ``id_block``'s
     :func:`_positioned` rows."""
-    if table.rows != id_table.rows:
-        raise InputError(f"{table.describe()}: {table.rows} row(s), but {id_table.describe()} "
-                         f"(the block with the ids, column '{id_block.id_col}') has "
-                         f"{id_table.rows}: a block without node_id_col is matched to the ids "
-                         "row by row, in input order (files by name, then rows); give both the "
-                         "same rows, or name the id column in this block too")
+    check_aligned_rows(table, id_table, f"column '{id_block.id_col}'", "node_id_col")
     return _positioned(run, spec, table, rep).drop(ID).join(id_rows.select(ID, IN_POS), IN_POS)
 
 

@@ -124,13 +124,13 @@ def load_tables(spark: SparkSession, fs: HadoopFS, spec: GraphSpec, prefix: str,
         extra.update({lab.column: "label" for lab in n.labels if lab.column})
         blocks.append((n, columns_of(n.features, extra), number_columns(n.features, extra),
                        (n.id_col,) if n.id_col else ()))
-    for e in spec.edges:
-        extra = {e.src_col: "source id", e.dst_col: "destination id"}
+    for e in spec.edges + spec.aligned_edges:
+        extra = {e.src_col: "source id", e.dst_col: "destination id"} if e.src_col else {}
         extra.update({lab.column: "label" for lab in e.labels if lab.column})
         if e.relation_col:
             extra[e.relation_col] = "relation"
         blocks.append((e, columns_of(e.features, extra), number_columns(e.features, extra),
-                       (e.src_col, e.dst_col)))
+                       (e.src_col, e.dst_col) if e.src_col else ()))
     found = [(*block, find_files(fs, prefix, block[0].source, block[0].where, problems))
              for block in blocks]
     found = [f for f in found if f[4]]   # (a block without files is a problem already)
@@ -154,7 +154,7 @@ def _check_split_files(spark: SparkSession, fs: HadoopFS, spec: GraphSpec, prefi
                        problems: Problems) -> None:
     """Every custom split file's existence and id columns, with the tables' problems (before
     any job; JSON files are read when the split is applied)."""
-    blocks = [(n, 1) for n in spec.nodes] + [(e, 2) for e in spec.edges]
+    blocks = [(n, 1) for n in spec.nodes] + [(e, 2) for e in spec.edges + spec.aligned_edges]
     for block, n_ids in blocks:
         for label in block.labels:
             custom = label.custom_split
@@ -249,8 +249,8 @@ def _build(run: Run, tables: Dict[str, InputTable]) -> out.Manifest:
                                 number_node_type, run, t, tables)
                 for t in run.spec.node_types}
     edge_tasks = {e.name: group.submit(f"edges/{e.name}", _timed, run, f"edges/{e.name}_s",
-                                       _edge_type, run, e, tables[e.where],
-                                       numbered[e.src_type], numbered[e.dst_type])
+                                       _edge_type, run, e, tables, numbered[e.src_type],
+                                       numbered[e.dst_type])
                   for e in run.spec.edges}
     node_tasks = {t: group.submit(f"nodes/{t}", _timed, run, f"nodes/{t}_s", _node_type, run,
                                   numbered[t])
@@ -281,10 +281,11 @@ def _node_type(run: Run, numbered_task) -> out.NodeTypeInfo:
     return info
 
 
-def _edge_type(run: Run, spec: EdgeSpec, table: InputTable, src_ids,
+def _edge_type(run: Run, spec: EdgeSpec, tables: Dict[str, InputTable], src_ids,
                dst_ids) -> Dict[str, out.EdgeTypeInfo]:
     after(src_ids), after(dst_ids)
-    info = build_edge_type(run, spec, table)
+    aligned = [(a, tables[a.where]) for a in run.spec.aligned_with(spec)]
+    info = build_edge_type(run, spec, tables[spec.where], aligned)
     edges = {spec.name: info}
     if run.options.add_reverse_edges:
         rev = reverse_info(spec, info.count)

@@ -77,6 +77,18 @@ class InputTable:
         return sum(self.rows_per_file.values())
 
 
+def check_aligned_rows(table: InputTable, id_table: InputTable, ids: str, id_keys: str) -> None:
+    """A block without ids (GConstruct) is matched to its type's block with the ids (``ids``:
+    e.g. "column 'id'") row by row: both must have the same rows. ``id_keys``: the config keys
+    that would name the ids in ``table``'s block."""
+    if table.rows != id_table.rows:
+        raise InputError(f"{table.describe()}: {table.rows} row(s), but {id_table.describe()} "
+                         f"(the block with the ids, {ids}) has {id_table.rows}: a block without "
+                         f"{id_keys} is matched to the ids row by row, in input order (files by "
+                         "name, then rows); give both the same rows, or name the ids in this "
+                         "block too")
+
+
 def resolve(prefix: str, path: str) -> str:
     """A config path made absolute: URIs and absolute paths stay, others join ``prefix``."""
     if "://" in path or path.startswith("/"):

@@ -256,18 +256,23 @@ def check_names(ntype: str, blocks: Sequence, p: Problems) -> None:
                 claim(m, lab.where, "mask")
 
 
-def _check_joinable(blocks: Sequence[NodeSpec], p: Problems) -> None:
-    """Blocks of one node type are joined on the id: the other columns they read must differ."""
+def _read_columns(block) -> set:
+    """The columns a block reads for its features and labels."""
+    return {c for f in block.features for c in f.columns} | {lab.column for lab in block.labels
+                                                             if lab.column}
+
+
+def _check_distinct_columns(blocks: Sequence[Tuple[str, set]], what: str, p: Problems) -> None:
+    """Blocks of one type are combined (``what``: e.g. "of node type 'u'; blocks are joined on
+    the id"): the columns they bring (``(where, columns)`` per block) must differ, or a column
+    name would stand for two."""
     owner: Dict[str, str] = {}
-    for b in blocks:
-        used = {c for f in b.features for c in f.columns} | {lab.column for lab in b.labels
-                                                              if lab.column}
-        for c in sorted(used - {b.id_col}):
-            if c in owner and owner[c] != b.where:
-                p.add(b.where, f"column '{c}' is also read by {owner[c]}, another block of node "
-                               f"type '{b.type}'; blocks are joined on the id, so each other "
-                               "column must come from one block (rename one)")
-            owner.setdefault(c, b.where)
+    for where, columns in blocks:
+        for c in sorted(columns):
+            if c in owner and owner[c] != where:
+                p.add(where, f"column '{c}' is also read by {owner[c]}, another block {what}, "
+                             "so each other column must come from one block (rename one)")
+            owner.setdefault(c, where)
 
 
 def _check_aligned(ntype: str, blocks: List[NodeSpec], p: Problems) -> None:
@@ -297,7 +302,8 @@ def finish(nodes: List[NodeSpec], edges: List[EdgeSpec], dialect: str, p: Proble
         by_type.setdefault(n.type, []).append(n)
     for ntype, blocks in by_type.items():
         check_names(ntype, blocks, p)
-        _check_joinable(blocks, p)
+        _check_distinct_columns([(b.where, _read_columns(b) - {b.id_col}) for b in blocks],
+                                f"of node type '{ntype}'; blocks are joined on the id", p)
         _check_aligned(ntype, blocks, p)
         for lab in (lab for b in blocks for lab in b.labels if lab.task == "link_prediction"):
             p.add(lab.where, "link_prediction is a task of edges (its masks select edges); "
@@ -318,25 +324,38 @@ def finish(nodes: List[NodeSpec], edges: List[EdgeSpec], dialect: str, p: Proble
                 warnings.append(f"{e.where}: node type '{t}' has no node block{hint}; it is "
                                 "inferred from the edges, without features")
     for e in edges:  # (valid, as self-loops, but far more often a copied line not edited)
-        if e.src_col == e.dst_col:
+        if e.src_col is not None and e.src_col == e.dst_col:
             warnings.append(f"{e.where}: the source and destination ids are both column "
                             f"'{e.src_col}', so every edge is a self-loop")
     etypes: Dict[Tuple[str, str, str], str] = {}
-    for e in edges:
+    for e in (e for e in edges if e.src_col is not None):
         key = e.etype if e.relation_col is None else (e.src_type, f"<{e.relation_col}>",
                                                       e.dst_type)
         if key in etypes:
             p.add(e.where, f"edge type {list(e.etype)} is also defined by {etypes[key]}; "
                            "put all its files in one block")
         etypes.setdefault(key, e.where)
-        check_names(e.name, [e], p)
-        for lab in e.labels:
+    aligned = [e for e in edges if e.src_col is None]
+    with_ids = [e for e in edges if e.src_col is not None]
+    for e in with_ids:
+        blocks = [e] + [a for a in aligned if a.etype == e.etype]
+        check_names(e.name, blocks, p)
+        if len(blocks) > 1:  # (the ids stay beside the other blocks' columns)
+            _check_distinct_columns(
+                [(b.where, _read_columns(b) | {b.src_col, b.dst_col} - {None}) for b in blocks],
+                f"of edge type {list(e.etype)}; its blocks are matched row by row", p)
+        for lab in (lab for b in blocks for lab in b.labels):
             if lab.custom_split and lab.custom_split.columns and \
                     len(lab.custom_split.columns) != 2:
                 p.add(lab.where, "custom split files of edges need two id columns: [src, dst]")
+    for a in aligned:
+        if a.etype not in etypes:
+            p.add(a.where, f"edge type {list(a.etype)} has no block with its ids: name the id "
+                           "columns (source_id_col and dest_id_col) of one of its blocks; a "
+                           "block without them adds columns to that block's rows, row by row")
     p.raise_if_any()
-    return GraphSpec(nodes=tuple(nodes), edges=tuple(edges), dialect=dialect,
-                     warnings=tuple(warnings))
+    return GraphSpec(nodes=tuple(nodes), edges=tuple(with_ids), dialect=dialect,
+                     warnings=tuple(warnings), aligned_edges=tuple(aligned))
 
 
 def bad_name(value: Any) -> bool:

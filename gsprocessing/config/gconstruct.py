@@ -5,7 +5,8 @@ Keys read (see GraphStorm's docs, "Configuration JSON Explanations"):
 allowed), ``format`` {``name`` csv|parquet, ``separator``, ``header``, ``encoding`` and
 ``missing_values`` (ours)},
 ``node_id_col``, ``features``, ``labels``; ``edges[]``: the same plus ``source_id_col``,
-``dest_id_col``, ``relation`` (a triple). Features: ``feature_col`` (string or list),
+``dest_id_col`` (both, or neither in a block that adds columns to its edge type's block with
+ids, row by row), ``relation`` (a triple). Features: ``feature_col`` (string or list),
 ``feature_name``, ``out_dtype``, ``transform`` {``name``, parameters...}. Labels: ``task_type``
 classification|regression|link_prediction, ``label_col``, ``split_pct``,
 ``custom_split_filenames`` {train, valid, test, column}, ``separator`` (multi-label),
@@ -133,15 +134,17 @@ def _edge(block: Any, where: str, p: Problems) -> Optional[EdgeSpec]:
         return None
     p.unknown_keys(where, block, EDGE_KEYS)
     source = _source(block, where, p)
-    src_col = build.text(block, "source_id_col", where, p)
-    dst_col = build.text(block, "dest_id_col", where, p)
+    # (both or neither: a block without ids holds more columns of its type's block with them)
+    ids = "source_id_col" in block or "dest_id_col" in block
+    src_col = build.text(block, "source_id_col", where, p, required=ids)
+    dst_col = build.text(block, "dest_id_col", where, p, required=ids)
     rel = block.get("relation")
     if not (isinstance(rel, list) and len(rel) == 3 and not any(build.bad_name(x) for x in rel)):
         p.add(f"{where}.relation", "must be [source type, relation, destination type], three "
                                    f"non-empty names without '__'; found {rel!r}")
         rel = None
     features, labels = _features(block, where, p), _labels(block, where, p)
-    if None in (source, src_col, dst_col, rel):
+    if source is None or rel is None or (ids and None in (src_col, dst_col)):
         return None
     return EdgeSpec(src_type=rel[0], relation=rel[1], dst_type=rel[2], source=source,
                     src_col=src_col, dst_col=dst_col, features=features, labels=labels,

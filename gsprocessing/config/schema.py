@@ -89,8 +89,10 @@ class EdgeSpec:
     relation: str
     dst_type: str
     source: TableSource
-    src_col: str
-    dst_col: str
+    # None in both: a GConstruct edge block without ids (``GraphSpec.aligned_edges``), whose
+    # rows are more columns of the rows of its type's block with the ids, in input order
+    src_col: Optional[str]
+    dst_col: Optional[str]
     features: Tuple[FeatureSpec, ...] = ()
     labels: Tuple[LabelSpec, ...] = ()
     where: str = ""
@@ -115,6 +117,9 @@ class GraphSpec:
     edges: Tuple[EdgeSpec, ...]
     dialect: str
     warnings: Tuple[str, ...] = ()
+    # GConstruct edge blocks without ids: each adds columns (features, labels) to the rows of
+    # the block in ``edges`` of its edge type, matched row by row (see ``aligned_with``)
+    aligned_edges: Tuple[EdgeSpec, ...] = ()
 
     @property
     def node_types(self) -> List[str]:
@@ -127,6 +132,10 @@ class GraphSpec:
     def node_specs(self, ntype: str) -> List[NodeSpec]:
         """The node blocks of a type (several are joined on the id), in config order."""
         return [n for n in self.nodes if n.type == ntype]
+
+    def aligned_with(self, edge: EdgeSpec) -> List[EdgeSpec]:
+        """The edge blocks without ids whose rows are ``edge``'s rows, in config order."""
+        return [a for a in self.aligned_edges if a.etype == edge.etype]
 
     def to_dict(self) -> Dict[str, Any]:
         return asdict(self)

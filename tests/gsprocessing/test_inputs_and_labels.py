@@ -686,6 +686,67 @@ def test_gconstruct_node_block_without_ids_matches_row_by_row(spark, tmp_path):
                        "files": "e.csv", "source_id_col": "s", "dest_id_col": "d"}]}), "g.json")
 
 
+def test_gconstruct_edge_blocks_without_ids_match_row_by_row(spark, tmp_path):
+    """GConstruct: an edge type may have several blocks; one names source_id_col and
+    dest_id_col, the others hold features and labels of the same edges, in the same order
+    (its process_edge_data merges them by position). Such blocks were refused here (ids
+    required, one block per edge type). Now their columns join the id block's rows by input
+    position, whatever their format; rows whose ids are missing are dropped with their columns;
+    a row count that differs is an error naming both blocks; a type without a block of ids, a
+    block with one id column, and a column read by two blocks are config errors."""
+    data = tmp_path / "data"
+    (data / "w").mkdir(parents=True)
+    (data / "n.csv").write_text("id\na\nb\nc\n")
+    (data / "e.csv").write_text("s,d,x\na,b,1\nb,c,2\n,a,3\nc,a,4\n")
+    pq.write_table(pa.table({"w": [10.0, 30.0], "y": ["p", "q"]}), data / "w" / "0.parquet")
+    pq.write_table(pa.table({"w": [90.0, 50.0], "y": ["p", "p"]}), data / "w" / "1.parquet")
+
+    def graph(*blocks):
+        return parse_graph_config(json.dumps({
+            "nodes": [{"node_type": "n", "format": {"name": "csv"}, "files": "n.csv",
+                       "node_id_col": "id"}],
+            "edges": list(blocks)}), "g.json")
+
+    ids_block = {"relation": ["n", "e", "n"], "format": {"name": "csv"}, "files": "e.csv",
+                 "source_id_col": "s", "dest_id_col": "d",
+                 "features": [{"feature_col": "x"}]}
+    aligned = {"relation": ["n", "e", "n"], "format": {"name": "parquet"}, "files": "w",
+               "features": [{"feature_col": "w", "transform": {"name": "max_min_norm"}}],
+               "labels": [{"label_col": "y", "task_type": "classification",
+                           "split_pct": [1.0, 0.0, 0.0]}]}
+    out = tmp_path / "out"
+    m = process(spark, graph(aligned, ids_block),
+                ProcessOptions(input_prefix=str(data), output=str(out)))
+    ids = ids_of(out, "n")
+    edges = sorted(read_parquet(out / "edges" / "n__e__n").to_pylist(), key=lambda e: e["eid"])
+    # (the third row has no source id: dropped, with its w and y: min-max over 10..50)
+    assert [(e["src"], e["dst"], e["x"], e["w"], e["y"], e["train_mask"]) for e in edges] == [
+        (ids["a"], ids["b"], [1.0], [0.0], 0, True), (ids["b"], ids["c"], [2.0], [0.5], 1, True),
+        (ids["c"], ids["a"], [4.0], [1.0], 0, True)]
+    info = m.edge_types["n__e__n"]
+    assert info.count == 3 and set(info.features) == {"x", "w"}
+    report = json.loads((out / "report.json").read_text())["edges"]["n__e__n"]
+    assert report["null_ids_dropped"] == 1 and len(report["rows_per_file"]) == 3
+    pq.write_table(pa.table({"w": [30.0], "y": ["p"]}), data / "w" / "1.parquet")
+    with pytest.raises(InputError, match=r"edges\[0\] \(.*w/0\.parquet.*\): 3 row\(s\), but "
+                                         r"edges\[1\] \(.*e\.csv\) \(the block with the ids, "
+                                         r"columns 's' and 'd'\) has 4: a block without "
+                                         r"source_id_col and dest_id_col is matched"):
+        process(spark, graph(aligned, ids_block),
+                ProcessOptions(input_prefix=str(data), output=str(tmp_path / "o2")))
+    assert not (tmp_path / "o2").exists()
+    with pytest.raises(ConfigError) as err:
+        graph({**aligned, "relation": ["n", "f", "n"]}, {**ids_block, "dest_id_col": None},
+              {**aligned, "features": [{"feature_col": "x", "feature_name": "x2"}],
+               "labels": []}, ids_block)
+    problems = str(err.value)
+    assert "edges[0]: edge type ['n', 'f', 'n'] has no block with its ids: name the id " \
+           "columns (source_id_col and dest_id_col)" in problems
+    assert "edges[1].dest_id_col: is required" in problems
+    assert "edges[2]: column 'x' is also read by edges[3], another block of edge type " \
+           "['n', 'e', 'n']; its blocks are matched row by row" in problems
+
+
 def test_gconstruct_json_split_files_of_bare_ids_and_pairs(spark, tmp_path):
     """GConstruct writes and reads a custom split JSON file as one bare JSON value a line: a
     node id (``"n1"`` or ``5``) or an edge's ``[src, dst]``. Spark's JSON reader takes only
