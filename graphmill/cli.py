@@ -15,6 +15,8 @@ def setup_logging(level: str = "INFO") -> None:
     logging.basicConfig(level=getattr(logging, level.upper(), logging.INFO),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         datefmt="%H:%M:%S", stream=sys.stderr)
+    # (py4j logs every connection a finished driver thread closes, at INFO)
+    logging.getLogger("py4j").setLevel(max(logging.WARNING, logging.getLogger().level))
 
 
 def run_main(body: Callable[[], int], prog: str) -> int:

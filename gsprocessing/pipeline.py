@@ -136,7 +136,8 @@ def load_tables(spark: SparkSession, fs: HadoopFS, spec: GraphSpec, prefix: str,
     found = [f for f in found if f[4]]   # (a block without files is a problem already)
     # Reading a CSV header is a Spark job, and so is each scan: tables are independent.
     read = run_all(spark, parallel, [(f"read {block.where}", functools.partial(
-        read_table, spark, block.source, files, block.where, fs)) for block, *_, files in found])
+        read_table, spark, block.source, files, block.where, fs, list(needed)))
+        for block, needed, *_, files in found])
     for (block, needed, *_), table in zip(found, read):
         for message in table.problems:
             problems.add(block.where, message)

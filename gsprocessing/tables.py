@@ -28,6 +28,7 @@ from graphmill.errors import GraphMillError, InputError, Problems
 from graphmill.hadoopfs import HadoopFS, each_file, file_uris
 from graphmill.parquet_footers import MAX_FOOTER_FILES, file_schemas, footer_stats, read_footers
 from graphmill.spark import IN_FILE, IN_ROW, STRING, FileOrder, Scratch, observe
+from gsprocessing import hdf5
 from gsprocessing.config.schema import TableSource
 from gsprocessing.transforms import TRANSFORMS
 from gsprocessing.transforms.base import not_a_number, parse_number, quote, raise_bad_numbers
@@ -120,9 +121,14 @@ def expand(fs: HadoopFS, path: str) -> List[str]:
 
 
 def read_table(spark: SparkSession, source: TableSource, files: List[str], where: str,
-               fs: Optional[HadoopFS] = None) -> InputTable:
-    """Read CSV (every column as string, RFC 4180 quotes) or Parquet (native types); ``fs``:
-    the run's file system (else one is made)."""
+               fs: Optional[HadoopFS] = None, needed: Sequence[str] = ()) -> InputTable:
+    """Read CSV (every column as string, RFC 4180 quotes), Parquet (native types), JSON lines
+    or HDF5; ``fs``: the run's file system (else one is made). ``needed``: the columns the
+    config reads (HDF5 checks those in every file; :func:`scan` reads them)."""
+    if source.format == "hdf5":  # (its rows are read by the scan: hdf5.rows)
+        schema, problems = hdf5.read_schema(spark, files, where, needed)
+        return InputTable(df=spark.createDataFrame([], schema), files=files, where=where,
+                          source=source, problems=problems)
     if source.format == "parquet":
         # Every file's footer: its schema is checked against the first's (check_columns), and
         # the first's is the table's (Spark's schema inference would run a job for it).
@@ -338,6 +344,10 @@ def scan(table: InputTable, used: Sequence[str], ids: Sequence[str] = (),
         InputError: a CSV row has more or fewer fields than the header, or a value of a
             ``numbers`` column is not a number.
     """
+    if table.source.format == "hdf5":
+        have = set(table.df.columns)
+        table.df = hdf5.rows(table.df.sparkSession, table.files, table.df.schema,
+                             [c for c in dict.fromkeys([*used, *ids]) if c in have], BAD_ROW)
     df = table.df
     columns = [c for c in df.columns if c not in INTERNAL]
     if len(columns) > MAX_NULL_COLUMNS:
@@ -483,6 +493,8 @@ def check_columns(table: InputTable, needed: Dict[str, str], problems: Problems)
     have = [c for c in schema.names if c not in INTERNAL]
     if not have and needed:  # (CSV: every file is empty, so there is not even a header)
         files, one = _listed(table.files), len(table.files) == 1
+        if table.problems:  # (its files could not be read: said already)
+            return
         if table.source.format == "json":
             problems.add(table.where, f"{files} {'has' if one else 'have'} no JSON object, so "
                                       "the table has no columns")

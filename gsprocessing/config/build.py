@@ -99,8 +99,11 @@ def source(files: Optional[Tuple[str, ...]], fmt: Any, where: str, p: Problems,
     """A table source. ``csv_only`` names the csv-only keys the user set (checked for parquet).
     ``missing_values``: a string or a list of them, each a CSV value read as missing."""
     name = str(fmt or "").lower()
-    if name not in ("csv", "parquet", "json"):
-        p.add(where, f"format must be 'csv', 'parquet' or 'json' (JSON lines), found {fmt!r}")
+    if name == "h5":
+        name = "hdf5"
+    if name not in ("csv", "parquet", "json", "hdf5"):
+        p.add(where, f"format must be 'csv', 'parquet', 'json' (JSON lines) or 'hdf5', found "
+                     f"{fmt!r}")
         return None
     if not isinstance(separator, str) or len(separator) == 0:
         p.add(where, f"separator must be a non-empty string, found {separator!r}")

@@ -2,7 +2,7 @@
 
 Keys read (see GraphStorm's docs, "Configuration JSON Explanations"):
 ``version``; ``nodes[]``: ``node_type``, ``files`` (string or list, wildcards and directories
-allowed), ``format`` {``name`` csv|parquet, ``separator``, ``header``, ``encoding`` and
+allowed), ``format`` {``name`` csv|parquet|json|hdf5, ``separator``, ``header``, ``encoding`` and
 ``missing_values`` (ours)},
 ``node_id_col``, ``features``, ``labels``; ``edges[]``: the same plus ``source_id_col``,
 ``dest_id_col`` (both, or neither in a block that adds columns to its edge type's block with

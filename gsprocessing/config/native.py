@@ -7,7 +7,7 @@ It says the same as GraphStorm's two dialects with one spelling per idea::
     nodes:
       - type: user
         files: nodes/user.csv          # a path, a wildcard, a directory, or a list of them
-        format: csv                    # csv | parquet; default: from the file extension
+        format: csv                    # csv | parquet | json | hdf5; default: from the extension
         csv: {separator: ",", header: true, encoding: utf-8, missing_values: [NA]}
         id: "~id"
         features:
@@ -83,10 +83,10 @@ def _source(block: dict, where: str, p: Problems):
     if fmt is None and files:
         ext = os.path.splitext(files[0].rstrip("/*"))[1].lower()
         fmt = {".csv": "csv", ".tsv": "csv", ".parquet": "parquet", ".pq": "parquet",
-               ".json": "json", ".jsonl": "json"}.get(ext)
+               ".json": "json", ".jsonl": "json", ".h5": "hdf5", ".hdf5": "hdf5"}.get(ext)
         if fmt is None:
             p.add(f"{where}.format", f"is required: the extension of {files[0]!r} does not say "
-                                     "csv, parquet or json")
+                                     "csv, parquet, json or hdf5")
             return None
     csv = block.get("csv", {})
     if not isinstance(csv, dict):

@@ -19,7 +19,7 @@ class TableSource:
     """Where a node or edge table comes from."""
 
     files: Tuple[str, ...]
-    format: str  # "csv" | "parquet" | "json" (JSON lines)
+    format: str  # "csv" | "parquet" | "json" (JSON lines) | "hdf5"
     separator: str = ","
     header: bool = True
     encoding: str = "utf-8"

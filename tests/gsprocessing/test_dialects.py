@@ -137,8 +137,8 @@ def test_gconstruct_and_gsprocessing_compile_the_same_features():
     ({"version": "graphmill-v1", "edges": [{"files": "e.txt", "relation": "r",
                                             "source": {"type": "a", "column": "x"},
                                             "dest": {"type": "b", "column": "y"}}]},
-     r"edges\[0\].format: is required: the extension of 'e.txt' does not say csv, parquet "
-     r"or json"),
+     r"edges\[0\].format: is required: the extension of 'e.txt' does not say csv, parquet, "
+     r"json or hdf5"),
     ({"version": "graphmill-v2", "edges": []}, r"version: unsupported version 'graphmill-v2'"),
     ({"version": "graphmill-v1", "edges": [{"files": "e.csv", "relation": "r", "csv": "NA",
                                             "source": {"type": "a", "column": "x"},

@@ -101,7 +101,7 @@ def test_every_problem_is_reported_at_once_with_its_location():
 
 
 @pytest.mark.parametrize("changes, message", [
-    ({"nodes__0__format": {"name": "xlsx"}}, r"nodes\[0\].format: format must be 'csv', 'parquet' or 'json'"),
+    ({"nodes__0__format": {"name": "xlsx"}}, r"nodes\[0\].format: format must be 'csv', 'parquet', 'json' \(JSON lines\) or 'hdf5'"),
     ({"nodes__0__files": []}, r"nodes\[0\].files: is required"),
     ({"nodes__0__node_id_col": None}, r"nodes\[0\].node_id_col: is required"),
     ({"version": "gconstruct-v9"}, r"version: unsupported version 'gconstruct-v9'"),
