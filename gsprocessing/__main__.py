@@ -18,6 +18,7 @@ from graphmill.errors import ConfigError, InputError
 from graphmill.hadoopfs import HadoopFS
 from graphmill.spark import make_spark, parse_conf
 from gsprocessing.config import parse_graph_config
+from gsprocessing.config.schema import label_name
 from gsprocessing import output as out
 from gsprocessing.pipeline import DANGLING_POLICIES, DUPLICATE_POLICIES, ProcessOptions, process
 
@@ -128,7 +129,8 @@ def _findings(rep: Dict[str, Any], info) -> List[str]:
         s = label["split"]
         listed = f", labelled but in no split file {s['not_listed']}" if s.get("not_listed") \
             else ""
-        found.append(f"label {label['column'] or label['task']}: train {s['train']}, val "
+        found.append(f"label {label_name(label['column'], label['task'], label['masks'])}: "
+                     f"train {s['train']}, val "
                      f"{s['val']}, test {s['test']}, unlabeled {s['unlabeled']}{listed}")
     return found
 

@@ -521,7 +521,7 @@ def _bare_json_ids(spark, files: Sequence[str], n_ids: int) -> Tuple[DataFrame, 
     pairs, one a line (blank lines skipped): their ids as text (``5`` is "5"). A line that is
     not one such value (not JSON, an object, a list for a node id, a list of another length
     for an edge) has no id, which :func:`custom_split_table` reports with its file."""
-    line = F.trim(F.col("value"))
+    line = F.regexp_replace(F.col("value"), r"^\s+|\s+$", "")  # (trim: spaces only)
     wrapped = F.concat(F.lit('{"v":'), line, F.lit("}"))
     if n_ids == 1:
         value = F.from_json(wrapped, T.StructType([T.StructField("v", STRING)]))["v"]

@@ -177,9 +177,16 @@ def expand_relations(spec: GraphSpec, tables: Dict[str, InputTable]) -> GraphSpe
             continue
         table = tables[e.where]
         rel = F.trim(F.col(quote(e.relation_col)).cast(STRING))
-        rows = table.df.groupBy(rel.alias("r")).count().collect()
+        # (with the missing values of each column that has some, per relation: each edge type's
+        # report counts its own rows' missing values, not the whole file's)
+        holed = sorted(table.nulls)
+        rows = table.df.groupBy(rel.alias("r")).agg(
+            F.count(F.lit(1)).alias("count"),
+            *[F.count(F.col(quote(c))).alias(f"__gm_c{i}") for i, c in enumerate(holed)]).collect()
         values = sorted(r.r for r in rows if r.r)
         counts = {r.r: int(r["count"]) for r in rows}
+        nulls = {r.r: {c: int(r["count"]) - int(r[f"__gm_c{i}"]) for i, c in enumerate(holed)}
+                 for r in rows}
         missing = sum(int(r["count"]) for r in rows if not r.r)
         if missing:
             raise InputError(f"{table.describe()}: {missing} row(s) have no relation in column "
@@ -190,9 +197,9 @@ def expand_relations(spec: GraphSpec, tables: Dict[str, InputTable]) -> GraphSpe
         for value in values:
             where = f"{e.where}[{e.relation_col}={value}]"
             edges.append(dataclasses.replace(e, relation=value, relation_col=None, where=where))
-            tables[where] = dataclasses.replace(table, df=table.df.where(rel == value),
-                                                where=where, selected=counts[value],
-                                                complete_ids=False)
+            tables[where] = dataclasses.replace(
+                table, df=table.df.where(rel == value), where=where, selected=counts[value],
+                complete_ids=False, nulls={c: n for c, n in nulls[value].items() if n})
         log.info("%s: relations from column '%s': %s", e.where, e.relation_col, values)
     taken: Dict[str, str] = {}
     for e in edges:

@@ -20,7 +20,7 @@ from graphmill.errors import InputError
 from graphmill.hadoopfs import HadoopFS
 from graphmill.spark import STRING, Scratch
 from gsprocessing import output as out
-from gsprocessing.config.schema import FeatureSpec, GraphSpec, LabelSpec
+from gsprocessing.config.schema import FeatureSpec, GraphSpec, LabelSpec, label_name
 from gsprocessing.features import FittedFeature, finish_features, plan_features
 from gsprocessing.fitpass import FitPass
 from gsprocessing.labels import (
@@ -189,7 +189,7 @@ def attach_labels(run: Run, df: DataFrame, fit: TableFit, specs: Sequence[LabelS
         if state.task != "link_prediction":
             columns.append(F.col(out_col).alias(spec.column))
         columns.extend(F.col(quote(m)) for m in state.masks)
-        rep.splits[spec.column or "link_prediction"] = dict(state.split)
+        rep.splits[label_name(spec.column, spec.task, spec.masks)] = dict(state.split)
     return df, columns
 
 

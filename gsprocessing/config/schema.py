@@ -8,7 +8,7 @@ point back into the user's file.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 SPLIT_NAMES = ("train", "val", "test")
 MASK_COLUMNS = tuple(f"{s}_mask" for s in SPLIT_NAMES)
@@ -69,6 +69,15 @@ class LabelSpec:
     masks: Tuple[str, str, str] = MASK_COLUMNS  # type: ignore[assignment]
     stats: Optional[str] = None
     where: str = ""
+
+
+def label_name(column: str, task: str, masks: Sequence[str]) -> str:
+    """A label's name in report.json and the summary: its column, or (link prediction, which
+    has none) its task, with its masks when they are not the default ones (two such labels of
+    one edge type differ only there)."""
+    if column:
+        return column
+    return task if tuple(masks) == MASK_COLUMNS else f"{task} [{', '.join(masks)}]"
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,8 @@ edges:
     files: follows.parquet
     labels:
       - {task: link_prediction, split: {train: 0.5, val: 0.25, test: 0.25}}
+      - {task: link_prediction, split: {train: 0.25, val: 0.0, test: 0.75},
+         masks: [lp_train, lp_val, lp_test]}
 """
 
 
@@ -144,6 +146,15 @@ def test_relation_column_and_dangling_add(awkward):
     assert report["nodes"]["item"]["nodes_added"] == 1
     assert report["nodes"]["item"]["nodes_added_examples"] == ["i99"]
     assert report["edges"]["user__bought__item"]["null_ids_dropped"] == 1
+    # Missing values per edge type, not the whole file's (each type's report was the file's)
+    assert report["edges"]["user__bought__item"]["nulls"] == {"negs": 2, "who": 1}
+    assert report["edges"]["user__viewed__item"]["nulls"] == {"negs": 1, "stars": 1,
+                                                              "weight": 1}
+    # Two link-prediction labels of one type, told by their masks (one overwrote the other)
+    assert report["edges"]["user__follows__user"]["splits"] == {
+        "link_prediction": {"train": 2, "val": 1, "test": 1, "unlabeled": 0},
+        "link_prediction [lp_train, lp_val, lp_test]": {"train": 1, "val": 0, "test": 3,
+                                                        "unlabeled": 0}}
 
 
 def test_multilabel_regression_and_custom_split(awkward):
@@ -757,7 +768,7 @@ def test_gconstruct_json_split_files_of_bare_ids_and_pairs(spark, tmp_path):
     data.mkdir()
     (data / "n.csv").write_text("id,y\n1,0\n2,1\n3,0\n4,1\n")
     (data / "e.csv").write_text("s,d,w\n1,2,a\n2,3,b\n3,4,a\n4,1,b\n")
-    (data / "nt.json").write_text('1\n"2"\n\n')
+    (data / "nt.json").write_text('1\n"2"\n\n\t \n')  # (blank lines: any whitespace)
     (data / "nv.json").write_text("3\n")
     (data / "et.json").write_text('[1, 2]\n["2", "3"]\n')
     (data / "ev.json").write_text("[3,4]\n")
