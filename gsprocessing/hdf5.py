@@ -17,6 +17,7 @@ workers too.
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 from urllib.parse import unquote, urlparse
@@ -59,16 +60,16 @@ def _open(h5py, uri: str, content: Optional[bytes]):
     return h5py.File(io.BytesIO(content), "r")
 
 
-def _files(spark: SparkSession, uris: Sequence[str]) -> DataFrame:
+def _files(spark: SparkSession, files: Sequence[str], uris: Sequence[str]) -> DataFrame:
     """One row a file, one partition a file: ``uri`` and, for a file that is not local, its
-    ``content``."""
+    ``content`` (``files``: the paths, whose URIs are ``uris``)."""
     local = [u for u in uris if _is_local(u)]
     rows = spark.sparkContext.parallelize([(u, None) for u in local],
                                           max(1, len(local))).toDF(
         T.StructType([T.StructField("uri", T.StringType()),
                       T.StructField("content", T.BinaryType())]))
-    remote = [u for u in uris if not _is_local(u)]
-    if remote:
+    remote = [f for f, u in zip(files, uris) if not _is_local(u)]
+    if remote:  # (by path: binaryFile reads a URI's "%20" as those three characters)
         rows = rows.unionByName(spark.read.format("binaryFile").load(remote).select(
             F.col("path").alias("uri"), "content"))
     return rows
@@ -84,15 +85,27 @@ def _spark_type(dtype, ndim: int) -> Optional[T.DataType]:
     return element if ndim == 1 else T.ArrayType(element)
 
 
-def _describe(batches: Iterator) -> Iterator:
+def _each_file(batch, known: Dict[str, str]) -> Iterator[Tuple[str, Optional[bytes]]]:
+    """(uri, content) of each file of a batch of :func:`_files`' rows. A file read through
+    binaryFile comes with Spark's name for its path, which may encode characters otherwise
+    than the URI the scan knows it by (``known``: decoded → that URI)."""
+    for raw, content in zip(batch.column("uri").to_pylist(),
+                            batch.column("content").to_pylist()):
+        yield known.get(unquote(raw), raw), content
+
+
+def _known(uris: Sequence[str]) -> Dict[str, str]:
+    return {unquote(u): u for u in uris}
+
+
+def _describe(batches: Iterator, known: Dict[str, str]) -> Iterator:
     """(mapInArrow) Each file's root datasets: name, Spark type (JSON; empty: not a column
     type), shape; a file that cannot be opened gives one row without a name, its error as the
     shape."""
     import pyarrow as pa
     h5py = need_h5py("hdf5")
     for batch in batches:
-        for uri, content in zip(batch.column("uri").to_pylist(),
-                                batch.column("content").to_pylist()):
+        for uri, content in _each_file(batch, known):
             out = _described(h5py, uri, content)
             yield pa.RecordBatch.from_arrays(
                 [pa.array([o[i] for o in out], pa.string()) for i in range(4)],
@@ -128,7 +141,8 @@ def read_schema(spark: SparkSession, files: List[str], where: str, needed: Seque
                                                                        "shape")])
     found: Dict[str, List] = {u: [] for u in uris}
     problems: List[str] = []
-    for r in _files(spark, uris).mapInArrow(_describe, schema).collect():
+    described = functools.partial(_describe, known=_known(uris))
+    for r in _files(spark, files, uris).mapInArrow(described, schema).collect():
         if r.name:
             found[r.uri].append(r)
         else:
@@ -184,13 +198,13 @@ def rows(spark: SparkSession, files: List[str], schema: T.StructType, used: Sequ
                                   T.StructField(bad_row, T.StringType())])
     names = [c.name for c in columns]
 
-    def read(batches: Iterator) -> Iterator:
-        return _read(batches, names, out)
+    uris = file_uris(spark, files)
+    read = functools.partial(_read, names=names, out=out, known=_known(uris))
+    return _files(spark, files, uris).mapInArrow(read, out)
 
-    return _files(spark, file_uris(spark, files)).mapInArrow(read, out)
 
-
-def _read(batches: Iterator, names: List[str], out: T.StructType) -> Iterator:
+def _read(batches: Iterator, names: List[str], out: T.StructType,
+          known: Dict[str, str]) -> Iterator:
     """(mapInArrow) The rows of each file, ``BATCH_BYTES`` at a time."""
     import numpy as np
     import pyarrow as pa
@@ -198,8 +212,7 @@ def _read(batches: Iterator, names: List[str], out: T.StructType) -> Iterator:
     h5py = need_h5py("hdf5")
     arrow = to_arrow_schema(out)
     for batch in batches:
-        for uri, content in zip(batch.column("uri").to_pylist(),
-                                batch.column("content").to_pylist()):
+        for uri, content in _each_file(batch, known):
             with _open(h5py, uri, content) as f:
                 datasets = [f[n] for n in names]
                 n = datasets[0].shape[0] if datasets else _rows_of(f)

@@ -1,6 +1,7 @@
 """HDF5 input tables (GConstruct's ``format: {"name": "hdf5"}``)."""
 
 import json
+import shutil
 import sys
 
 import numpy as np
@@ -86,10 +87,13 @@ def test_hdf5_tables_as_gconstruct_reads_them(spark, h5data, tmp_path):
 
 def test_hdf5_files_on_other_file_systems_come_whole(spark, h5data, tmp_path, monkeypatch):
     """A file that is not local reaches its task through Spark's binaryFile reader: the same
-    rows (forced here for local files)."""
+    rows (forced here for local files; in a folder whose name Spark's binaryFile writes
+    otherwise than the URI, "a%20b")."""
     monkeypatch.setattr(hdf5, "_is_local", lambda uri: False)
+    spaced = tmp_path / "my data"
+    shutil.copytree(h5data, spaced)
     out = tmp_path / "out"
-    m = process(spark, _graph(), ProcessOptions(input_prefix=str(h5data), output=str(out)))
+    m = process(spark, _graph(), ProcessOptions(input_prefix=str(spaced), output=str(out)))
     _check(out, m)
 
 
