@@ -1,16 +1,17 @@
 """HDF5 input tables (GConstruct's ``format: {"name": "hdf5"}``), read by Python workers.
 
 As GConstruct reads them (``read_data_hdf5``): a column is a dataset of the file's root, a row
-is an index of its first axis. A 1-D dataset holds a value a row (numbers, booleans or strings);
-a 2-D one a vector a row (one feature column, e.g. precomputed embeddings). The files of a
-table follow one another in name order, like every table's.
+is an index of its first axis. A 1-D dataset holds a value a row (numbers, booleans or
+strings); a 2-D one a vector a row (one feature column, e.g. precomputed embeddings). The files
+of a table follow one another in name order, like every table's.
 
-Spark has no HDF5 reader: the datasets' names, types and lengths are read first (one small job,
-each file's metadata only), then :func:`rows` reads the columns a block uses, one task a file,
+Spark has no HDF5 reader: the datasets' names, types and lengths are read first (one job, each
+file's metadata only), then :func:`rows` reads the columns a block uses, one task a local file,
 a batch of rows at a time, with each row's file and position (as a CSV table's rows come), and
 the scan copies them into the scratch space once (:func:`gsprocessing.tables.scan`). A local
 file is opened where it is; a file on another file system (s3://, hdfs://, ...) reaches its
-task through Spark's ``binaryFile`` reader, whole, so such a file must fit in a task's memory
+task through Spark's ``binaryFile`` reader, whole (small ones may share a task, and each is
+read twice: for the datasets, then for the rows), so such a file must fit in a task's memory
 (Spark's limit is 2 GiB a file). Needs the ``h5py`` package (``pip install h5py``), on the
 workers too.
 """
@@ -33,8 +34,9 @@ from graphmill.spark import IN_FILE, IN_ROW
 
 BATCH_BYTES = 32 << 20  # rows read and sent to Spark at a time, about this many bytes
 # h5py dtype kind → the Spark type of a value (2-D datasets: an array of it)
+# (uint64 values over 2^63-1 are an error when read: Spark has no unsigned 64-bit type)
 _KINDS = {"i": T.LongType(), "u": T.LongType(), "b": T.BooleanType(), "S": T.StringType(),
-          "U": T.StringType(), "O": T.StringType()}
+          "O": T.StringType()}
 
 
 def need_h5py(where: str):
@@ -77,7 +79,8 @@ def _files(spark: SparkSession, files: Sequence[str], uris: Sequence[str]) -> Da
 
 def _spark_type(dtype, ndim: int) -> Optional[T.DataType]:
     if dtype.kind == "f":
-        element = T.DoubleType() if dtype.itemsize > 4 else T.FloatType()
+        element = None if dtype.itemsize > 8 else \
+            T.DoubleType() if dtype.itemsize > 4 else T.FloatType()
     else:
         element = _KINDS.get(dtype.kind)
     if element is None or ndim not in (1, 2):
@@ -89,9 +92,10 @@ def _each_file(batch, known: Dict[str, str]) -> Iterator[Tuple[str, Optional[byt
     """(uri, content) of each file of a batch of :func:`_files`' rows. A file read through
     binaryFile comes with Spark's name for its path, which may encode characters otherwise
     than the URI the scan knows it by (``known``: decoded → that URI)."""
-    for raw, content in zip(batch.column("uri").to_pylist(),
-                            batch.column("content").to_pylist()):
-        yield known.get(unquote(raw), raw), content
+    uris, contents = batch.column("uri"), batch.column("content")
+    for i in range(batch.num_rows):  # (one file's bytes at a time out of the batch)
+        raw = uris[i].as_py()
+        yield known.get(unquote(raw), raw), contents[i].as_py()
 
 
 def _known(uris: Sequence[str]) -> Dict[str, str]:
@@ -113,19 +117,19 @@ def _describe(batches: Iterator, known: Dict[str, str]) -> Iterator:
 
 
 def _described(h5py, uri: str, content: Optional[bytes]) -> List[Tuple[str, str, str, str]]:
-    try:
-        f = _open(h5py, uri, content)
-    except OSError as err:  # (not an HDF5 file, or not readable: the driver says so)
-        return [(uri, "", "", json.dumps(str(err)))]
     out = []
-    with f:
-        for name, item in f.items():
-            if not isinstance(item, h5py.Dataset):
-                continue  # (groups: GConstruct reads datasets of the root)
-            string = item.dtype.kind in "SO" and h5py.check_string_dtype(item.dtype) is not None
-            kind = _spark_type(item.dtype, item.ndim) if item.dtype.kind != "O" or string \
-                else None
-            out.append((uri, name, kind.json() if kind else "", json.dumps(item.shape)))
+    try:
+        with _open(h5py, uri, content) as f:
+            for name, item in f.items():
+                if not isinstance(item, h5py.Dataset):
+                    continue  # (groups: GConstruct reads datasets of the root)
+                string = item.dtype.kind in "SO" and \
+                    h5py.check_string_dtype(item.dtype) is not None
+                kind = _spark_type(item.dtype, item.ndim) if item.dtype.kind != "O" or string \
+                    else None
+                out.append((uri, name, kind.json() if kind else "", json.dumps(item.shape)))
+    except Exception as err:  # noqa: BLE001  (not HDF5, unreadable, a broken link: the driver
+        return [(uri, "", "", json.dumps(f"{type(err).__name__}: {err}"))]  # names the file)
     return out
 
 
@@ -169,8 +173,8 @@ def read_schema(spark: SparkSession, files: List[str], where: str, needed: Seque
             if r is None:
                 problems.append(f"{path} has no dataset '{name}' (the first file, {files[0]}, "
                                 "has it): every file of an HDF5 table holds the columns read")
-            elif (r.type, len(json.loads(r.shape))) != (first[name].type,
-                                                        len(json.loads(first[name].shape))):
+            elif (r.type, json.loads(r.shape)[1:]) != (first[name].type,
+                                                       json.loads(first[name].shape)[1:]):
                 problems.append(f"dataset '{name}' of {path} is {_shown(r)}, not "
                                 f"{_shown(first[name])} as in {files[0]}")
             else:
@@ -199,13 +203,15 @@ def rows(spark: SparkSession, files: List[str], schema: T.StructType, used: Sequ
     names = [c.name for c in columns]
 
     uris = file_uris(spark, files)
-    read = functools.partial(_read, names=names, out=out, known=_known(uris))
+    read = functools.partial(_read, names=names, out=out, known=_known(uris),
+                             batch_bytes=BATCH_BYTES)
     return _files(spark, files, uris).mapInArrow(read, out)
 
 
-def _read(batches: Iterator, names: List[str], out: T.StructType,
-          known: Dict[str, str]) -> Iterator:
-    """(mapInArrow) The rows of each file, ``BATCH_BYTES`` at a time."""
+def _read(batches: Iterator, names: List[str], out: T.StructType, known: Dict[str, str],
+          batch_bytes: int) -> Iterator:
+    """(mapInArrow) The rows of each file, about ``batch_bytes`` at a time. An error names the
+    file and the dataset."""
     import numpy as np
     import pyarrow as pa
     from pyspark.sql.pandas.types import to_arrow_schema
@@ -216,13 +222,20 @@ def _read(batches: Iterator, names: List[str], out: T.StructType,
             with _open(h5py, uri, content) as f:
                 datasets = [f[n] for n in names]
                 n = datasets[0].shape[0] if datasets else _rows_of(f)
-                width = sum(max(1, int(np.prod(d.shape[1:]))) * d.dtype.itemsize
+                # (a variable-length string counted as 64 bytes)
+                width = sum(max(1, int(np.prod(d.shape[1:])))
+                            * (64 if d.dtype.kind == "O" else d.dtype.itemsize)
                             for d in datasets) or 1
-                step = max(1, BATCH_BYTES // width)
+                step = max(1, batch_bytes // width)
                 for start in range(0, n, step):
                     stop = min(n, start + step)
-                    arrays = [_arrow_column(d, start, stop, field.type, pa)
-                              for d, field in zip(datasets, arrow)]
+                    arrays = []
+                    for name, d, field in zip(names, datasets, arrow):
+                        try:
+                            arrays.append(_arrow_column(d, start, stop, field.type, pa, np))
+                        except Exception as err:  # noqa: BLE001  (said with file and dataset)
+                            raise ValueError(f"{uri}: dataset '{name}', rows {start}-{stop}: "
+                                             f"{type(err).__name__}: {err}") from err
                     arrays += [pa.array([uri] * (stop - start), pa.string()),
                                pa.array(np.arange(start, stop, dtype=np.int64)),
                                pa.nulls(stop - start, pa.string())]
@@ -237,19 +250,23 @@ def _rows_of(f) -> int:
     return 0
 
 
-def _arrow_column(dataset, start: int, stop: int, arrow_type, pa):
-    """Rows ``start:stop`` of a dataset as an Arrow array of ``arrow_type``."""
+def _arrow_column(dataset, start: int, stop: int, arrow_type, pa, np):
+    """Rows ``start:stop`` of a dataset as an Arrow array of ``arrow_type``. Bytes are UTF-8
+    (h5py would decode those it tags ASCII strictly)."""
     string = pa.types.is_string(arrow_type) or (pa.types.is_list(arrow_type) and
                                                 pa.types.is_string(arrow_type.value_type))
-    values = (dataset.asstr() if string and dataset.dtype.kind in "SO" else dataset)[start:stop]
+    source = dataset.asstr("utf-8") if string and dataset.dtype.kind in "SO" else dataset
+    values = source[start:stop]
     if dataset.dtype.kind == "f" and dataset.dtype.itemsize < 4:  # (Arrow takes no float16)
         values = values.astype("float32")
+    if dataset.dtype.kind == "u" and dataset.dtype.itemsize == 8 and values.size and \
+            values.max() > np.iinfo(np.int64).max:
+        raise ValueError(f"a value is {values.max()}, above 2^63-1, the largest integer Spark "
+                         "holds; store such ids as strings")
     if dataset.ndim == 1:
         return pa.array(values.tolist() if string else values, type=arrow_type)
     flat = values.reshape(len(values), -1)
-    element = arrow_type.value_type
-    items = pa.array(flat.ravel().tolist() if string else flat.ravel(), type=element)
-    import numpy as np
-    offsets = pa.array(np.arange(0, flat.size + 1, max(1, flat.shape[1]), dtype=np.int32)
-                       if flat.shape[1] else np.zeros(len(flat) + 1, dtype=np.int32))
+    items = pa.array(flat.ravel().tolist() if string else flat.ravel(),
+                     type=arrow_type.value_type)
+    offsets = pa.array(np.arange(len(flat) + 1, dtype=np.int32) * flat.shape[1])
     return pa.ListArray.from_arrays(offsets, items, type=arrow_type)

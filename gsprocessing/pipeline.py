@@ -179,10 +179,10 @@ def expand_relations(spec: GraphSpec, tables: Dict[str, InputTable]) -> GraphSpe
         rel = F.trim(F.col(quote(e.relation_col)).cast(STRING))
         # (with the missing values of each column that has some, per relation: each edge type's
         # report counts its own rows' missing values, not the whole file's)
-        holed = sorted(table.nulls)
-        rows = table.df.groupBy(rel.alias("r")).agg(
-            F.count(F.lit(1)).alias("count"),
-            *[F.count(F.col(quote(c))).alias(f"__gm_c{i}") for i, c in enumerate(holed)]).collect()
+        holed = sorted(c for c in table.nulls if c in table.df.columns)  # (those read)
+        present = [F.count(F.col(quote(c))).alias(f"__gm_c{i}") for i, c in enumerate(holed)]
+        rows = table.df.groupBy(rel.alias("r")).agg(F.count(F.lit(1)).alias("count"),
+                                                     *present).collect()
         values = sorted(r.r for r in rows if r.r)
         counts = {r.r: int(r["count"]) for r in rows}
         nulls = {r.r: {c: int(r["count"]) - int(r[f"__gm_c{i}"]) for i, c in enumerate(holed)}

@@ -203,7 +203,7 @@ def _join_custom_split(run: Run, df: DataFrame, spec: LabelSpec, id_cols: Sequen
     mine = df.select(*[F.col(quote(c)).cast(STRING).alias(k) for c, k in zip(id_cols, keys)])
     unknown = ids.join(mine, keys, "left_anti").count()
     if unknown:
-        rep.custom_split_unknown_ids[spec.column or "link_prediction"] = unknown
+        rep.custom_split_unknown_ids[label_name(spec.column, spec.task, spec.masks)] = unknown
         log.warning("%s: %d id(s) in the custom split files are not in the table; ignored",
                     spec.where, unknown)
     cond = [F.col(quote(c)).cast(STRING) == F.col(k) for c, k in zip(id_cols, keys)]

@@ -498,6 +498,9 @@ def check_columns(table: InputTable, needed: Dict[str, str], problems: Problems)
         if table.source.format == "json":
             problems.add(table.where, f"{files} {'has' if one else 'have'} no JSON object, so "
                                       "the table has no columns")
+        elif table.source.format == "hdf5":
+            problems.add(table.where, f"the first file of {files} has no dataset at its root, "
+                                      "so the table has no columns")
         else:
             problems.add(table.where, f"{files} {'is' if one else 'are'} empty, so the table has "
                                       "no columns (a CSV table's header is the first line of "

@@ -44,17 +44,19 @@ def h5data(tmp_path):
     (data / "n").mkdir(parents=True)
     # Two files, read in name order; ids as fixed-length bytes in one, variable-length
     # strings in the other; a 2-D float32 dataset is one vector column; groups are skipped.
-    _write(data / "n" / "0.h5", id=np.array([b"c", b"a"]),
-           emb=np.array([[1, 2], [3, 4]], dtype="float32"), age=np.array([30, 10]),
-           y=np.array([0, 1]))
+    # (UTF-8 bytes, which h5py tags ASCII; ages as float16, which Arrow does not take)
+    _write(data / "n" / "0.h5", id=np.array(["c".encode(), "zoë".encode()]),
+           emb=np.array([[1, 2], [3, 4]], dtype="float32"),
+           age=np.array([30, 10], dtype="float16"), y=np.array([0, 1]))
     with h5py.File(data / "n" / "0.h5", "a") as f:
         f["group/inner"] = np.arange(2)
     with h5py.File(data / "n" / "1.h5", "w") as f:
         f.create_dataset("id", data=["b"], dtype=h5py.string_dtype())
         f["emb"] = np.array([[5, 6]], dtype="float32")
-        f["age"] = np.array([20])
+        f["age"] = np.array([20], dtype="float16")
         f["y"] = np.array([1])
-    _write(data / "e.h5", s=np.array([b"a", b"b", b"c"]), d=np.array([b"b", b"c", b"a"]),
+    _write(data / "e.h5", s=np.array(["zoë".encode(), b"b", b"c"]),
+           d=np.array([b"b", b"c", "zoë".encode()]),
            w=np.array([0.5, 1.5, 2.5]))
     _write(data / "ew.h5", v=np.array([[1, 1], [2, 2], [3, 3]], dtype="int64"))
     return data
@@ -62,14 +64,15 @@ def h5data(tmp_path):
 
 def _check(out, m):
     ids = ids_of(out, "n")
-    assert sorted(ids, key=ids.get) == ["c", "a", "b"] and m.node_types["n"].count == 3
+    assert sorted(ids, key=ids.get) == ["c", "zoë", "b"] and m.node_types["n"].count == 3
     rows = rows_of(out, "nodes/n")
     assert {k: (rows[n]["emb"], rows[n]["age"], rows[n]["y"]) for k, n in ids.items()} == {
-        "c": ([1.0, 2.0], [1.0], 0), "a": ([3.0, 4.0], [0.0], 1), "b": ([5.0, 6.0], [0.5], 1)}
+        "c": ([1.0, 2.0], [1.0], 0), "zoë": ([3.0, 4.0], [0.0], 1),
+        "b": ([5.0, 6.0], [0.5], 1)}
     edges = sorted(rows_of(out, "edges/n__e__n", "eid").values(), key=lambda e: e["eid"])
     assert [(e["src"], e["dst"], e["w"], e["v"]) for e in edges] == [
-        (ids["a"], ids["b"], [0.5], [1.0, 1.0]), (ids["b"], ids["c"], [1.5], [2.0, 2.0]),
-        (ids["c"], ids["a"], [2.5], [3.0, 3.0])]
+        (ids["zoë"], ids["b"], [0.5], [1.0, 1.0]), (ids["b"], ids["c"], [1.5], [2.0, 2.0]),
+        (ids["c"], ids["zoë"], [2.5], [3.0, 3.0])]
     report = json.loads((out / "report.json").read_text())
     assert sorted(report["nodes"]["n"]["rows_per_file"].values()) == [1, 2]
 
@@ -88,8 +91,9 @@ def test_hdf5_tables_as_gconstruct_reads_them(spark, h5data, tmp_path):
 def test_hdf5_files_on_other_file_systems_come_whole(spark, h5data, tmp_path, monkeypatch):
     """A file that is not local reaches its task through Spark's binaryFile reader: the same
     rows (forced here for local files; in a folder whose name Spark's binaryFile writes
-    otherwise than the URI, "a%20b")."""
+    otherwise than the URI, "a%20b"), also when a file is read in several batches."""
     monkeypatch.setattr(hdf5, "_is_local", lambda uri: False)
+    monkeypatch.setattr(hdf5, "BATCH_BYTES", 1)  # (a row a batch)
     spaced = tmp_path / "my data"
     shutil.copytree(h5data, spaced)
     out = tmp_path / "out"
@@ -104,6 +108,8 @@ def test_hdf5_problems_name_the_file_and_dataset(spark, h5data, tmp_path):
     is not HDF5 is named, alone."""
     _write(h5data / "n" / "1.h5", id=np.array([b"b", b"d"]), emb=np.array([[5, 6]]),
            y=np.array([1, 0]))
+    _write(h5data / "n" / "2.h5", id=np.array([b"e"]), age=np.array([1.0], dtype="float16"),
+           emb=np.array([[5, 6, 7]], dtype="float32"), y=np.array([1]))
     with h5py.File(h5data / "n" / "0.h5", "a") as f:
         f["cube"] = np.zeros((2, 2, 2))
     graph = _graph(extra_features=[{"feature_col": "cube"}, {"feature_col": "nope"}])
@@ -113,6 +119,8 @@ def test_hdf5_problems_name_the_file_and_dataset(spark, h5data, tmp_path):
     assert "1.h5 has no dataset 'age' (the first file, " in text
     assert "dataset 'emb' of " in text and "1.h5 is array<bigint> (shape [1, 2]), not " \
         "array<float> (shape [2, 2]) as in " in text
+    assert "dataset 'emb' of " in text and "2.h5 is array<float> (shape [1, 3]), not " \
+        "array<float> (shape [2, 2])" in text  # (vectors of another width)
     assert "dataset 'cube' of " in text and "has shape [2, 2, 2]" in text
     assert "column 'cube'" not in text  # (said once, with the reason)
     assert "column 'nope' (input of feature 'nope') is not in nodes[0]" in text
@@ -124,6 +132,7 @@ def test_hdf5_problems_name_the_file_and_dataset(spark, h5data, tmp_path):
                                          r"\(rows\), \{.*'emb': 1"):
         process(spark, _graph(), ProcessOptions(input_prefix=str(h5data),
                                                 output=str(tmp_path / "o")))
+    (h5data / "n" / "2.h5").unlink()
     (h5data / "n" / "1.h5").write_text("id,emb\n")
     with pytest.raises(ConfigError, match=r"1 problem\(s\).*\n.*n/1\.h5 cannot be read as HDF5: "
                                           r".*signature not found"):
@@ -136,3 +145,14 @@ def test_hdf5_without_h5py_says_how_to_install_it(monkeypatch):
     with pytest.raises(InputError, match=r"nodes\[0\]: format hdf5 needs the h5py package: pip "
                                          r"install h5py \(on the Spark workers too\)"):
         hdf5.need_h5py("nodes[0]")
+
+
+def test_hdf5_values_spark_cannot_hold_name_file_and_dataset(spark, h5data, tmp_path):
+    """uint64 ids above 2^63-1 (hashed ids) have no Spark type: the task's error names the
+    file, the dataset and what to do, rather than Arrow's overflow alone."""
+    _write(h5data / "e.h5", s=np.array([2**63 + 5, 1, 2], dtype="uint64"),
+           d=np.array([1, 2, 3], dtype="uint64"), w=np.array([0.5, 1.5, 2.5]))
+    with pytest.raises(Exception, match=r"e\.h5: dataset 's', rows 0-3: ValueError: a value is "
+                                        r"9223372036854775813, above 2\^63-1"):
+        process(spark, _graph(), ProcessOptions(input_prefix=str(h5data),
+                                                output=str(tmp_path / "o")))

@@ -85,11 +85,11 @@ def write_inputs(root):
     (root / "split").mkdir()
     (root / "split" / "train.csv").write_text("item_id\ni1\ni2\ni4\ni404\n")
     (root / "split" / "val.json").write_text('{"item_id": "i3"}\n{"item_id": "i5"}\n')
-    (root / "events.csv").write_text(
-        "who,what,kind,weight,stars,negs\nalice,i1,bought,1,5,i2|i3\nbob,i2,bought,2,4,\n"
-        "zoë,i1,viewed,,,i6\ncarol,i3,viewed,4,5,i1\ndave,i99,bought,5,1,i404|i1|i2\n"
-        "erin,i2,viewed,6,3,\nalice,i5,bought,7,2,i6\n"
-        ",i77,bought,3,2,\n")  # no user: dropped, and i77 is not added as a node for it
+    (root / "events.csv").write_text(  # (note: a column the config does not read)
+        "who,what,kind,weight,stars,negs,note\nalice,i1,bought,1,5,i2|i3,\nbob,i2,bought,2,4,,x\n"
+        "zoë,i1,viewed,,,i6,\ncarol,i3,viewed,4,5,i1,x\ndave,i99,bought,5,1,i404|i1|i2,x\n"
+        "erin,i2,viewed,6,3,,x\nalice,i5,bought,7,2,i6,x\n"
+        ",i77,bought,3,2,,x\n")  # no user: dropped, and i77 is not added as a node for it
     pq.write_table(pa.table({"a": ["alice", "bob", "carol", "dave"],
                              "b": ["bob", "carol", "dave", "alice"]}), root / "follows.parquet")
 
@@ -214,7 +214,7 @@ def test_transforms_from_reapplies_every_state(spark, awkward, tmp_path):
     with open(data / "users" / "b.csv", "ab") as f:
         f.write("frank;80;Berlin\n".encode("latin-1"))      # new rows, outside the old range
     with open(data / "events.csv", "a") as f:
-        f.write("frank,i6,viewed,100,1,i1\n")
+        f.write("frank,i6,viewed,100,1,i1,\n")
     again = tmp_path / "again"
     process(spark, parse_graph_config(GRAPH, "graph.yaml"), ProcessOptions(
         input_prefix=str(data), output=str(again), duplicates="first", dangling="add", seed=3,
