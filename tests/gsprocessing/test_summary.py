@@ -1,17 +1,22 @@
 """The printed summary of gm-process shows every data-quality finding of report.json."""
 
 from gsprocessing import output as out
+from gsprocessing.config.schema import MASK_COLUMNS
 from gsprocessing.__main__ import summary
 
 
 def test_summary_lists_findings():
-    label = {"column": "y", "task": "classification",
+    label = {"column": "y", "task": "classification", "masks": list(MASK_COLUMNS),
              "split": {"train": 3, "val": 1, "test": 1, "unlabeled": 2, "not_listed": 4}}
+    # (two link-prediction labels of one edge type: told apart by their masks)
+    lp = [{"column": "", "task": "link_prediction", "masks": list(masks),
+           "split": {"train": 1, "val": 2, "test": 1, "unlabeled": 0}}
+          for masks in (MASK_COLUMNS, ("a", "b", "c"))]
     manifest = out.Manifest(
         node_types={"user": out.NodeTypeInfo(count=5, id_dtype="string",
                                              features={"age": out.FeatureInfo(1, "float32")},
                                              label=label, labels=[label])},
-        edge_types={"user__r__user": out.EdgeTypeInfo("user", "r", "user", 4)},
+        edge_types={"user__r__user": out.EdgeTypeInfo("user", "r", "user", 4, labels=lp)},
         seed=1, config={}, timings={"total_s": 3.5})
     report = {
         "nodes": {"user": {"rows_read": 8, "rows_per_file": {"a.csv": 5, "b.csv": 3},
@@ -38,6 +43,8 @@ def test_summary_lists_findings():
                      "feature neg: 5 hard-negative ids are not nodes (written as -1)",
                      "edges/user__r__user: 4 written of 6 rows read; features -",
                      "dangling dst endpoints dropped: 2, e.g. ['x', 'y']",
+                     "label link_prediction: train 1, val 2, test 1",
+                     "label link_prediction [a, b, c]: train 1, val 2, test 1",
                      "nodes added from edge endpoints: 2, e.g. ['p', 'q']",
                      "warning: nodes[1]: node type 'movies' has no edges"):
         assert expected in text, expected
