@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 from urllib.parse import unquote, urlparse
 
@@ -70,8 +71,11 @@ def _files(spark: SparkSession, files: Sequence[str], uris: Sequence[str]) -> Da
                                           max(1, len(local))).toDF(
         T.StructType([T.StructField("uri", T.StringType()),
                       T.StructField("content", T.BinaryType())]))
-    remote = [f for f, u in zip(files, uris) if not _is_local(u)]
-    if remote:  # (by path: binaryFile reads a URI's "%20" as those three characters)
+    # (by path, since binaryFile reads a URI's "%20" as those three characters, with the glob
+    # characters of file names escaped, since it reads a path as a pattern)
+    remote = [re.sub(r"([\[\]{}*?\\])", r"\\\1", f) for f, u in zip(files, uris)
+              if not _is_local(u)]
+    if remote:
         rows = rows.unionByName(spark.read.format("binaryFile").load(remote).select(
             F.col("path").alias("uri"), "content"))
     return rows

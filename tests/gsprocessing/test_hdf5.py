@@ -91,11 +91,13 @@ def test_hdf5_tables_as_gconstruct_reads_them(spark, h5data, tmp_path):
 def test_hdf5_files_on_other_file_systems_come_whole(spark, h5data, tmp_path, monkeypatch):
     """A file that is not local reaches its task through Spark's binaryFile reader: the same
     rows (forced here for local files; in a folder whose name Spark's binaryFile writes
-    otherwise than the URI, "a%20b"), also when a file is read in several batches."""
+    otherwise than the URI, "a%20b", and a file name that looks like a pattern), also when a
+    file is read in several batches."""
     monkeypatch.setattr(hdf5, "_is_local", lambda uri: False)
     monkeypatch.setattr(hdf5, "BATCH_BYTES", 1)  # (a row a batch)
     spaced = tmp_path / "my data"
     shutil.copytree(h5data, spaced)
+    (spaced / "n" / "1.h5").rename(spaced / "n" / "1[x].h5")  # (not a pattern to binaryFile)
     out = tmp_path / "out"
     m = process(spark, _graph(), ProcessOptions(input_prefix=str(spaced), output=str(out)))
     _check(out, m)
