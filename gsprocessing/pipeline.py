@@ -122,15 +122,13 @@ def load_tables(spark: SparkSession, fs: HadoopFS, spec: GraphSpec, prefix: str,
     for n in spec.nodes:
         extra = {n.id_col: "node id"} if n.id_col else {}
         extra.update({lab.column: "label" for lab in n.labels if lab.column})
-        blocks.append((n, columns_of(n.features, extra), number_columns(n.features, extra),
-                       (n.id_col,) if n.id_col else ()))
+        blocks.append((n, *_table_columns(n, extra), (n.id_col,) if n.id_col else ()))
     for e in spec.edges + spec.aligned_edges:
         extra = {e.src_col: "source id", e.dst_col: "destination id"} if e.src_col else {}
         extra.update({lab.column: "label" for lab in e.labels if lab.column})
         if e.relation_col:
             extra[e.relation_col] = "relation"
-        blocks.append((e, columns_of(e.features, extra), number_columns(e.features, extra),
-                       (e.src_col, e.dst_col) if e.src_col else ()))
+        blocks.append((e, *_table_columns(e, extra), (e.src_col, e.dst_col) if e.src_col else ()))
     found = [(*block, find_files(fs, prefix, block[0].source, block[0].where, problems))
              for block in blocks]
     found = [f for f in found if f[4]]   # (a block without files is a problem already)
@@ -148,7 +146,27 @@ def load_tables(spark: SparkSession, fs: HadoopFS, spec: GraphSpec, prefix: str,
     run_all(spark, parallel, [(f"scan {block.where}", functools.partial(
         scan, tables[block.where], list(needed), ids, scratch, numbers))
         for block, needed, numbers, ids, _ in found])
+    for block, *_ in found:  # (the renamed inputs: a column of the block's name for them)
+        if block.renamed:
+            table = tables[block.where]
+            table.df = table.df.withColumns({new: F.col(quote(column))
+                                             for new, column in block.renamed})
     return tables
+
+
+def _table_columns(block, extra: Dict[str, str]) -> Tuple[Dict[str, str], Dict[str, str]]:
+    """:func:`columns_of` and :func:`number_columns` of a block, by the table's names (a
+    renamed input by its column's: see ``schema.Renamed``)."""
+    table_name = dict(block.renamed)
+
+    def of_table(columns: Dict[str, str]) -> Dict[str, str]:
+        out: Dict[str, str] = {}
+        for c, what in columns.items():
+            out.setdefault(table_name.get(c, c), what)
+        return out
+
+    return (of_table(columns_of(block.features, extra)),
+            of_table(number_columns(block.features, extra)))
 
 
 def _check_split_files(spark: SparkSession, fs: HadoopFS, spec: GraphSpec, prefix: str,

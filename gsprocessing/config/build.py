@@ -10,6 +10,7 @@ when the piece cannot be built.
 from __future__ import annotations
 
 import codecs
+import dataclasses
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 from graphmill.errors import Problems, did_you_mean
@@ -259,23 +260,33 @@ def check_names(ntype: str, blocks: Sequence, p: Problems) -> None:
                 claim(m, lab.where, "mask")
 
 
-def _read_columns(block) -> set:
-    """The columns a block reads for its features and labels."""
-    return {c for f in block.features for c in f.columns} | {lab.column for lab in block.labels
-                                                             if lab.column}
-
-
-def _check_distinct_columns(blocks: Sequence[Tuple[str, set]], what: str, p: Problems) -> None:
-    """Blocks of one type are combined (``what``: e.g. "of node type 'u'; blocks are joined on
-    the id"): the columns they bring (``(where, columns)`` per block) must differ, or a column
-    name would stand for two."""
-    owner: Dict[str, str] = {}
-    for where, columns in blocks:
-        for c in sorted(columns):
-            if c in owner and owner[c] != where:
-                p.add(where, f"column '{c}' is also read by {owner[c]}, another block {what}, "
-                             "so each other column must come from one block (rename one)")
-            owner.setdefault(c, where)
+def _disambiguate(blocks: Sequence, taken: Dict[str, str], what: str, p: Problems) -> Dict:
+    """The blocks of one type are combined (``what``: e.g. "of node type 'u'; blocks are joined
+    on the id"), so a column name must mean one column. A feature input that an earlier block
+    (or ``taken``: column → block) reads already is read under another name in this block
+    (``schema.Renamed``); a label column, whose name is its output's, is a problem. Returns
+    {block's where: the block, renamed where it needed it}."""
+    owner = dict(taken)
+    out = {}
+    for b in blocks:
+        labels = {lab.column for lab in b.labels if lab.column}
+        inputs = {c for f in b.features for c in f.columns}
+        for c in sorted(labels):
+            if owner.get(c, b.where) != b.where:
+                p.add(b.where, f"label column '{c}' is also read by {owner[c]}, another block "
+                               f"{what}; a label's column names its output, so each must come "
+                               "from one block (rename one)")
+        mine = {c: f"{c}@{b.where}" for c in sorted(inputs - labels)
+                if owner.get(c, b.where) != b.where}
+        for c in sorted(inputs | labels):
+            owner.setdefault(c, b.where)
+        if mine:
+            b = dataclasses.replace(b, renamed=tuple((new, c) for c, new in mine.items()),
+                                    features=tuple(dataclasses.replace(
+                                        f, columns=tuple(mine.get(c, c) for c in f.columns))
+                                        for f in b.features))
+        out[b.where] = b
+    return out
 
 
 def _check_aligned(ntype: str, blocks: List[NodeSpec], p: Problems) -> None:
@@ -303,10 +314,11 @@ def finish(nodes: List[NodeSpec], edges: List[EdgeSpec], dialect: str, p: Proble
     by_type: Dict[str, List[NodeSpec]] = {}
     for n in nodes:
         by_type.setdefault(n.type, []).append(n)
+    renamed: Dict[str, object] = {}
     for ntype, blocks in by_type.items():
         check_names(ntype, blocks, p)
-        _check_distinct_columns([(b.where, _read_columns(b) - {b.id_col}) for b in blocks],
-                                f"of node type '{ntype}'; blocks are joined on the id", p)
+        renamed.update(_disambiguate(blocks, {}, f"of node type '{ntype}'; blocks are joined "
+                                                 "on the id", p))
         _check_aligned(ntype, blocks, p)
         for lab in (lab for b in blocks for lab in b.labels if lab.task == "link_prediction"):
             p.add(lab.where, "link_prediction is a task of edges (its masks select edges); "
@@ -344,9 +356,9 @@ def finish(nodes: List[NodeSpec], edges: List[EdgeSpec], dialect: str, p: Proble
         blocks = [e] + [a for a in aligned if a.etype == e.etype]
         check_names(e.name, blocks, p)
         if len(blocks) > 1:  # (the ids stay beside the other blocks' columns)
-            _check_distinct_columns(
-                [(b.where, _read_columns(b) | {b.src_col, b.dst_col} - {None}) for b in blocks],
-                f"of edge type {list(e.etype)}; its blocks are matched row by row", p)
+            renamed.update(_disambiguate(blocks, {e.src_col: e.where, e.dst_col: e.where},
+                                         f"of edge type {list(e.etype)}; its blocks are "
+                                         "matched row by row", p))
         for lab in (lab for b in blocks for lab in b.labels):
             if lab.custom_split and lab.custom_split.columns and \
                     len(lab.custom_split.columns) != 2:
@@ -357,8 +369,10 @@ def finish(nodes: List[NodeSpec], edges: List[EdgeSpec], dialect: str, p: Proble
                            "columns (source_id_col and dest_id_col) of one of its blocks; a "
                            "block without them adds columns to that block's rows, row by row")
     p.raise_if_any()
-    return GraphSpec(nodes=tuple(nodes), edges=tuple(with_ids), dialect=dialect,
-                     warnings=tuple(warnings), aligned_edges=tuple(aligned))
+    return GraphSpec(nodes=tuple(renamed.get(n.where, n) for n in nodes),
+                     edges=tuple(renamed.get(e.where, e) for e in with_ids), dialect=dialect,
+                     warnings=tuple(warnings),
+                     aligned_edges=tuple(renamed.get(e.where, e) for e in aligned))
 
 
 def bad_name(value: Any) -> bool:

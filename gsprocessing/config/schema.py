@@ -12,6 +12,11 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 SPLIT_NAMES = ("train", "val", "test")
 MASK_COLUMNS = tuple(f"{s}_mask" for s in SPLIT_NAMES)
+# Renamed: the blocks of one type are combined (joined on the id, or row by row), so a column
+# name must mean one column. A feature input that an earlier block of the type also reads (as
+# GConstruct allows: each block reads its own file) is read as ``<column>@<block>`` (e.g.
+# ``emb@nodes[1]``): the block's ``renamed`` pairs say which, and the pipeline adds those
+# columns to the block's table once it is read.
 
 
 @dataclass(frozen=True)
@@ -90,6 +95,8 @@ class NodeSpec:
     features: Tuple[FeatureSpec, ...] = ()
     labels: Tuple[LabelSpec, ...] = ()
     where: str = ""
+    # (column as the features read it, column of the table): see ``Renamed``
+    renamed: Tuple[Tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -108,6 +115,8 @@ class EdgeSpec:
     # The relation is read from this column (one block, many relations); ``relation`` is then
     # the column's value for this EdgeSpec once the pipeline has expanded the block.
     relation_col: Optional[str] = None
+    # (column as the features read it, column of the table): see ``Renamed``
+    renamed: Tuple[Tuple[str, str], ...] = ()
 
     @property
     def etype(self) -> Tuple[str, str, str]:

@@ -232,14 +232,22 @@ def test_more_bad_configs(changes, message):
         parse(with_changes(**changes))
 
 
-def test_several_blocks_of_one_node_type_are_joined_but_not_on_shared_columns():
+def test_several_blocks_of_one_node_type_are_joined_and_keep_their_columns_apart():
     raw = with_changes(nodes__0__features=[{"feature_col": "age"}])
     raw["nodes"].append({"node_type": "user", "format": {"name": "parquet"}, "files": "x/",
                          "node_id_col": "uid", "features": [{"feature_col": "score"}]})
     spec = parse(raw)
     assert [n.where for n in spec.node_specs("user")] == ["nodes[0]", "nodes[1]"]
+    # A feature input named as another block's column is its own block's (renamed inside)
     raw["nodes"][1]["features"] = [{"feature_col": "age", "feature_name": "age2"}]
-    with pytest.raises(ConfigError, match=r"nodes\[1\]: column 'age' is also read by nodes\[0\]"):
+    again = parse(raw).node_specs("user")
+    assert again[1].features[0].columns == ("age@nodes[1]",)
+    assert again[1].renamed == (("age@nodes[1]", "age"),) and again[0].renamed == ()
+    # A label's column names its output: it must not be read by two blocks
+    raw["nodes"][1]["labels"] = [{"label_col": "age", "task_type": "regression"}]
+    raw["nodes"][1]["features"] = []
+    with pytest.raises(ConfigError, match=r"nodes\[1\]: label column 'age' is also read by "
+                                          r"nodes\[0\], another block of node type 'user'"):
         parse(raw)
 
 

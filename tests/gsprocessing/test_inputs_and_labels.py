@@ -654,8 +654,9 @@ def test_gconstruct_node_block_without_ids_matches_row_by_row(spark, tmp_path):
     data = tmp_path / "data"
     (data / "emb").mkdir(parents=True)
     pq.write_table(pa.table({"id": ["c", "a", "b"], "age": [30, 10, 20]}), data / "u.parquet")
-    (data / "emb" / "0.csv").write_text("e1,e2,y\n3,33,x\n1,11,y\n")  # rows 0-1: c, a
-    (data / "emb" / "1.csv").write_text("e1,e2,y\n2,22,x\n")          # row 2: b
+    # rows 0-1: c, a; row 2: b (age: the id block reads a column of that name too)
+    (data / "emb" / "0.csv").write_text("e1,e2,y,age\n3,33,x,5\n1,11,y,6\n")
+    (data / "emb" / "1.csv").write_text("e1,e2,y,age\n2,22,x,7\n")
     (data / "e.csv").write_text("s,d\na,b\n")
 
     def graph(second):
@@ -667,17 +668,19 @@ def test_gconstruct_node_block_without_ids_matches_row_by_row(spark, tmp_path):
                        "source_id_col": "s", "dest_id_col": "d"}]}), "g.json")
 
     aligned = {"node_type": "u", "format": {"name": "csv"}, "files": "emb",
-               "features": [{"feature_col": ["e1", "e2"], "feature_name": "emb"}],
+               "features": [{"feature_col": ["e1", "e2"], "feature_name": "emb"},
+                            {"feature_col": "age", "feature_name": "age_here"}],
                "labels": [{"label_col": "y", "task_type": "classification",
                            "split_pct": [1.0, 0.0, 0.0]}]}
     out = tmp_path / "out"
     m = process(spark, graph(aligned), ProcessOptions(input_prefix=str(data), output=str(out)))
     ids, rows = ids_of(out, "u"), rows_of(out, "nodes/u")
     assert sorted(ids, key=ids.get) == ["c", "a", "b"] and m.node_types["u"].count == 3
-    assert {k: (rows[n]["age"], rows[n]["emb"], rows[n]["y"]) for k, n in ids.items()} == {
-        "a": ([10.0], [1.0, 11.0], 1), "b": ([20.0], [2.0, 22.0], 0),
-        "c": ([30.0], [3.0, 33.0], 0)}
-    (data / "emb" / "1.csv").write_text("e1,e2,y\n2,22,x\n4,44,y\n")
+    assert {k: (rows[n]["age"], rows[n]["emb"], rows[n]["y"], rows[n]["age_here"])
+            for k, n in ids.items()} == {
+        "a": ([10.0], [1.0, 11.0], 1, [6.0]), "b": ([20.0], [2.0, 22.0], 0, [7.0]),
+        "c": ([30.0], [3.0, 33.0], 0, [5.0])}
+    (data / "emb" / "1.csv").write_text("e1,e2,y,age\n2,22,x,7\n4,44,y,8\n")
     with pytest.raises(InputError, match=r"nodes\[0\] \(.*emb/0\.csv.*\): 4 row\(s\), but "
                                          r"nodes\[1\] \(.*u\.parquet\) \(the block with the ids, "
                                          r"column 'id'\) has 3: a block without node_id_col is "
@@ -704,13 +707,18 @@ def test_gconstruct_edge_blocks_without_ids_match_row_by_row(spark, tmp_path):
     required, one block per edge type). Now their columns join the id block's rows by input
     position, whatever their format; rows whose ids are missing are dropped with their columns;
     a row count that differs is an error naming both blocks; a type without a block of ids, a
-    block with one id column, and a column read by two blocks are config errors."""
+    block with one id column, and a label column read by two blocks are config errors. A
+    feature input named as another block's column is that block's own (GConstruct reads each
+    block from its files; that was refused as a clash)."""
     data = tmp_path / "data"
     (data / "w").mkdir(parents=True)
     (data / "n.csv").write_text("id\na\nb\nc\n")
     (data / "e.csv").write_text("s,d,x\na,b,1\nb,c,2\n,a,3\nc,a,4\n")
-    pq.write_table(pa.table({"w": [10.0, 30.0], "y": ["p", "q"]}), data / "w" / "0.parquet")
-    pq.write_table(pa.table({"w": [90.0, 50.0], "y": ["p", "p"]}), data / "w" / "1.parquet")
+    # (x and s: names the id block reads too, here other columns of other files)
+    pq.write_table(pa.table({"w": [10.0, 30.0], "y": ["p", "q"], "x": [-1, -2], "s": [7, 8]}),
+                   data / "w" / "0.parquet")
+    pq.write_table(pa.table({"w": [90.0, 50.0], "y": ["p", "p"], "x": [-3, -4], "s": [9, 6]}),
+                   data / "w" / "1.parquet")
 
     def graph(*blocks):
         return parse_graph_config(json.dumps({
@@ -722,7 +730,8 @@ def test_gconstruct_edge_blocks_without_ids_match_row_by_row(spark, tmp_path):
                  "source_id_col": "s", "dest_id_col": "d",
                  "features": [{"feature_col": "x"}]}
     aligned = {"relation": ["n", "e", "n"], "format": {"name": "parquet"}, "files": "w",
-               "features": [{"feature_col": "w", "transform": {"name": "max_min_norm"}}],
+               "features": [{"feature_col": "w", "transform": {"name": "max_min_norm"}},
+                            {"feature_col": ["x", "s"], "feature_name": "xs"}],
                "labels": [{"label_col": "y", "task_type": "classification",
                            "split_pct": [1.0, 0.0, 0.0]}]}
     out = tmp_path / "out"
@@ -734,11 +743,14 @@ def test_gconstruct_edge_blocks_without_ids_match_row_by_row(spark, tmp_path):
     assert [(e["src"], e["dst"], e["x"], e["w"], e["y"], e["train_mask"]) for e in edges] == [
         (ids["a"], ids["b"], [1.0], [0.0], 0, True), (ids["b"], ids["c"], [2.0], [0.5], 1, True),
         (ids["c"], ids["a"], [4.0], [1.0], 0, True)]
+    # (GConstruct reads each block's columns from its own files: same names, other columns)
+    assert [e["xs"] for e in edges] == [[-1.0, 7.0], [-2.0, 8.0], [-4.0, 6.0]]
     info = m.edge_types["n__e__n"]
-    assert info.count == 3 and set(info.features) == {"x", "w"}
+    assert info.count == 3 and set(info.features) == {"x", "w", "xs"}
     report = json.loads((out / "report.json").read_text())["edges"]["n__e__n"]
     assert report["null_ids_dropped"] == 1 and len(report["rows_per_file"]) == 3
-    pq.write_table(pa.table({"w": [30.0], "y": ["p"]}), data / "w" / "1.parquet")
+    pq.write_table(pa.table({"w": [30.0], "y": ["p"], "x": [0], "s": [0]}),
+                   data / "w" / "1.parquet")
     with pytest.raises(InputError, match=r"edges\[0\] \(.*w/0\.parquet.*\): 3 row\(s\), but "
                                          r"edges\[1\] \(.*e\.csv\) \(the block with the ids, "
                                          r"columns 's' and 'd'\) has 4: a block without "
@@ -748,14 +760,15 @@ def test_gconstruct_edge_blocks_without_ids_match_row_by_row(spark, tmp_path):
     assert not (tmp_path / "o2").exists()
     with pytest.raises(ConfigError) as err:
         graph({**aligned, "relation": ["n", "f", "n"]}, {**ids_block, "dest_id_col": None},
-              {**aligned, "features": [{"feature_col": "x", "feature_name": "x2"}],
-               "labels": []}, ids_block)
+              {**aligned, "features": [], "labels": [{"label_col": "x",
+                                                      "task_type": "regression"}]}, ids_block)
     problems = str(err.value)
     assert "edges[0]: edge type ['n', 'f', 'n'] has no block with its ids: name the id " \
            "columns (source_id_col and dest_id_col)" in problems
     assert "edges[1].dest_id_col: is required" in problems
-    assert "edges[2]: column 'x' is also read by edges[3], another block of edge type " \
-           "['n', 'e', 'n']; its blocks are matched row by row" in problems
+    assert "edges[2]: label column 'x' is also read by edges[3], another block of edge type " \
+           "['n', 'e', 'n']; its blocks are matched row by row; a label's column names its " \
+           "output" in problems
 
 
 def test_gconstruct_json_split_files_of_bare_ids_and_pairs(spark, tmp_path):
