@@ -197,7 +197,8 @@ def expand_relations(spec: GraphSpec, tables: Dict[str, InputTable]) -> GraphSpe
         rel = F.trim(F.col(quote(e.relation_col)).cast(STRING))
         # (with the missing values of each column that has some, per relation: each edge type's
         # report counts its own rows' missing values, not the whole file's)
-        holed = sorted(c for c in table.nulls if c in table.df.columns)  # (those read)
+        # (those the table has: a CSV or JSON table's copy holds only the columns read)
+        holed = sorted(c for c in table.nulls if c in table.df.columns)
         present = [F.count(F.col(quote(c))).alias(f"__gm_c{i}") for i, c in enumerate(holed)]
         rows = table.df.groupBy(rel.alias("r")).agg(F.count(F.lit(1)).alias("count"),
                                                      *present).collect()
