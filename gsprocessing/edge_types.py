@@ -21,7 +21,7 @@ from graphmill.errors import GraphMillError, InputError
 from graphmill.parquet_footers import written_rows
 from graphmill.spark import IN_POS, position_index, with_positions
 from gsprocessing import output as out
-from gsprocessing.config.schema import EdgeSpec, FeatureSpec
+from gsprocessing.config.schema import EdgeSpec, FeatureSpec, read_columns
 from gsprocessing.features import apply_features, feature_infos, missing_counts, output_names
 from gsprocessing.ids import DST, SRC, clean_ids, dangling_examples, endpoint_metrics, map_endpoint
 from gsprocessing.steps import Run, add_label_stats, attach_labels, capped, fit_table
@@ -52,8 +52,8 @@ def build_edge_type(run: Run, spec: EdgeSpec, table: InputTable,
     space with only the columns later steps read; the steps read that copy, and when it has
     fewer rows than the input, one job counts the dangling ids.
     """
-    rep = out.TypeReport(files=list(table.files), rows_per_file=dict(table.rows_per_file),
-                         nulls=dict(table.nulls))
+    rep = out.TypeReport()
+    rep.add_input(table.files, table.rows_per_file, table.nulls)
     run.report.edges[spec.name] = rep
     src, dst = (F.col(quote(c)) for c in (spec.src_col, spec.dst_col))
     # Input positions are taken on the table as read: before the joins, which may shuffle.
@@ -61,12 +61,8 @@ def build_edge_type(run: Run, spec: EdgeSpec, table: InputTable,
     for block, block_table in aligned:
         check_aligned_rows(block_table, table, f"columns '{spec.src_col}' and '{spec.dst_col}'",
                            "source_id_col and dest_id_col")
-        rep.files.extend(block_table.files)
-        rep.rows_per_file.update(block_table.rows_per_file)
-        for column, n in block_table.nulls.items():
-            rep.nulls[column] = rep.nulls.get(column, 0) + n
-        used = list(dict.fromkeys([c for f in block.features for c in f.columns]
-                                  + [lab.column for lab in block.labels if lab.column]))
+        rep.add_input(block_table.files, block_table.rows_per_file, block_table.nulls)
+        used = read_columns(block)
         columns = with_positions(block_table.df, block_table.order) \
             .select(IN_POS, *[quote(c) for c in used])
         df = df.drop(*used).join(columns, IN_POS)
@@ -79,10 +75,8 @@ def build_edge_type(run: Run, spec: EdgeSpec, table: InputTable,
         .withColumn(spec.dst_col, clean_ids(dst, run.id_types[spec.dst_type], complete))
     if not complete:
         df = df.where(src.isNotNull() & dst.isNotNull())
-    inputs = [c for f in spec.features for c in f.columns] + \
-        [lab.column for lab in spec.labels if lab.column]
     ids = [spec.src_col, spec.dst_col]
-    carried = list(dict.fromkeys(inputs + ids))  # the input columns later steps read
+    carried = list(dict.fromkeys(read_columns(spec) + ids))  # the input columns later steps read
     join_first = run.options.dangling == "drop"
     if join_first:
         joined = _join_ids(run, spec, df)

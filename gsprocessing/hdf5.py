@@ -127,10 +127,9 @@ def _described(h5py, uri: str, content: Optional[bytes]) -> List[Tuple[str, str,
             for name, item in f.items():
                 if not isinstance(item, h5py.Dataset):
                     continue  # (groups: GConstruct reads datasets of the root)
-                string = item.dtype.kind in "SO" and \
-                    h5py.check_string_dtype(item.dtype) is not None
-                kind = _spark_type(item.dtype, item.ndim) if item.dtype.kind != "O" or string \
-                    else None
+                # (an object dtype is a column only when it holds strings)
+                kind = None if item.dtype.kind == "O" and h5py.check_string_dtype(
+                    item.dtype) is None else _spark_type(item.dtype, item.ndim)
                 out.append((uri, name, kind.json() if kind else "", json.dumps(item.shape)))
     except Exception as err:  # noqa: BLE001  (not HDF5, unreadable, a broken link: the driver
         return [(uri, "", "", json.dumps(f"{type(err).__name__}: {err}"))]  # names the file)

@@ -33,7 +33,7 @@ from graphmill.spark import (
     IN_POS, dense_index, observe, position_index, read_written, with_positions,
 )
 from gsprocessing import output as out
-from gsprocessing.config.schema import NodeSpec
+from gsprocessing.config.schema import NodeSpec, read_columns
 from gsprocessing.features import apply_features, feature_infos, missing_counts
 from gsprocessing.ids import NID, clean_ids, ids_from_endpoints
 from gsprocessing.steps import (
@@ -226,13 +226,9 @@ def _positioned(run: Run, spec: NodeSpec, table: InputTable, rep: out.TypeReport
     """One block's rows: the cleaned id in ``ID`` (null: missing; a block without ids: null in
     every row, see :func:`_aligned`), the input position (``IN_POS``) and the columns the block
     is read for. Adds the table's figures to ``rep``."""
-    rep.files.extend(table.files)
-    rep.rows_per_file.update(table.rows_per_file)
-    for column, n in table.nulls.items():
-        rep.nulls[column] = rep.nulls.get(column, 0) + n
+    rep.add_input(table.files, table.rows_per_file, table.nulls)
     rep.rows_read += table.rows
-    used = list(dict.fromkeys([c for f in spec.features for c in f.columns]
-                              + [lab.column for lab in spec.labels if lab.column]))
+    used = read_columns(spec)
     df = with_positions(table.df, table.order)
     df = df.withColumn(ID, clean_ids(F.col(quote(spec.id_col)), run.id_types[spec.type],
                                      table.complete_ids) if spec.id_col else

@@ -150,6 +150,15 @@ class TypeReport:
     custom_split_unknown_ids: Dict[str, int] = field(default_factory=dict)
     hard_negatives_unknown: Dict[str, int] = field(default_factory=dict)  # feature → ids not nodes
 
+    def add_input(self, files: List[str], rows_per_file: Dict[str, int],
+                  nulls: Dict[str, int]) -> None:
+        """Count one more input table of the type (several blocks): its files, rows per file
+        and missing values per column (summed by column)."""
+        self.files.extend(files)
+        self.rows_per_file.update(rows_per_file)
+        for column, n in nulls.items():
+            self.nulls[column] = self.nulls.get(column, 0) + n
+
 
 @dataclass
 class Report:

@@ -76,6 +76,12 @@ class LabelSpec:
     where: str = ""
 
 
+def read_columns(block: Any) -> List[str]:
+    """The columns a node or edge block's features and labels read, in order, each once."""
+    return list(dict.fromkeys([c for f in block.features for c in f.columns]
+                              + [lab.column for lab in block.labels if lab.column]))
+
+
 def label_name(column: str, task: str, masks: Sequence[str]) -> str:
     """A label's name in report.json and the summary: its column, or (link prediction, which
     has none) its task, with its masks when they are not the default ones (two such labels of

@@ -107,7 +107,7 @@ def test_hdf5_problems_name_the_file_and_dataset(spark, h5data, tmp_path):
     """A file without a dataset the first has, a needed dataset of another type, datasets of
     one file with different lengths and a 3-D dataset: all reported at once, before any
     feature work, naming file and dataset; a missing dataset lists the columns. A file that
-    is not HDF5 is named, alone."""
+    is not HDF5 is named, alone; so is a first file without datasets at its root."""
     _write(h5data / "n" / "1.h5", id=np.array([b"b", b"d"]), emb=np.array([[5, 6]]),
            y=np.array([1, 0]))
     _write(h5data / "n" / "2.h5", id=np.array([b"e"]), age=np.array([1.0], dtype="float16"),
@@ -138,6 +138,13 @@ def test_hdf5_problems_name_the_file_and_dataset(spark, h5data, tmp_path):
     (h5data / "n" / "1.h5").write_text("id,emb\n")
     with pytest.raises(ConfigError, match=r"1 problem\(s\).*\n.*n/1\.h5 cannot be read as HDF5: "
                                           r".*signature not found"):
+        process(spark, _graph(), ProcessOptions(input_prefix=str(h5data),
+                                                output=str(tmp_path / "o")))
+    (h5data / "n" / "1.h5").unlink()
+    with h5py.File(h5data / "n" / "0.h5", "w") as f:
+        f["group/id"] = np.array([b"a"])  # (a group's datasets are not the table's columns)
+    with pytest.raises(ConfigError, match=r"the first file of .*n/0\.h5 has no dataset at its "
+                                          r"root, so the table has no columns"):
         process(spark, _graph(), ProcessOptions(input_prefix=str(h5data),
                                                 output=str(tmp_path / "o")))
 
