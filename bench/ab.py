@@ -10,17 +10,24 @@ imported: ``bench/pipeline.measure`` puts this checkout first on ``PYTHONPATH``,
 first left behind. Printed: each run, then per tree the mean wall and CPU seconds and the
 median wall time; the last line is each tree's mean against the first's. Uses the tables that
 ``bench/process.py`` writes (``bench_out/process/scale<S>/data``).
+
+With --pinned (two trees) each round runs both at once, each pinned to a core of its own
+(swapped every round), so both see the same spell of this shared machine. Two runs of one
+tree (an A/A test, stop 26) then differed by 0.975-1.028 at 10M (6 rounds) and 0.97-1.10 at 1M
+(4 rounds), where 2-core runs minutes apart spread by 20% and more. It is each tree on one
+core: a change that helps only when two cores share the work does not show.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from pipeline import ROOT, measure  # noqa: E402  (bench/ is not a package)
+from pipeline import ROOT, measure, measure_together  # noqa: E402  (bench/ is not a package)
 
 
 def command(tree: Path, data: Path, output: Path) -> list:
@@ -38,25 +45,43 @@ def main() -> None:
     p.add_argument("--scale", default="10")
     p.add_argument("--rounds", type=int, default=4)
     p.add_argument("--workdir", default=str(ROOT / "bench_out" / "process"))
+    p.add_argument("--pinned", action="store_true",
+                   help="two trees: run them at once, each on a core of its own")
     args = p.parse_args()
+    if args.pinned and (len(args.trees) != 2 or len(os.sched_getaffinity(0)) < 2):
+        sys.exit("--pinned compares two trees, and needs two cores")
     work = Path(args.workdir) / f"scale{args.scale}"
     if not (work / "data").exists():
         sys.exit(f"no tables in {work / 'data'}: run bench/process.py --scales {args.scale} "
                  "once, or python -m graphmill.demo data --out DIR --scale S")
     trees = [t.resolve() for t in args.trees]
-    runs = {t: [] for t in trees}
+    runs = [[] for _ in trees]  # (wall, CPU) per run, per tree (the same tree twice: an A/A test)
     for r in range(args.rounds):
-        for tree in (trees if r % 2 == 0 else trees[::-1]):
+        if args.pinned:
+            two = sorted(os.sched_getaffinity(0))[:2]
+            results = measure_together(
+                [command(t, work / "data", work / f"ab-out{i}") for i, t in enumerate(trees)],
+                cores=[two[r % 2], two[1 - r % 2]])
+            for i, (wall, _, cpu) in enumerate(results):
+                runs[i].append((wall, cpu))
+                print(f"round {r + 1} {trees[i]}: {wall:6.1f} s {cpu:6.1f} CPU-s", flush=True)
+            continue
+        for i in (range(len(trees)) if r % 2 == 0 else reversed(range(len(trees)))):
+            tree = trees[i]
             wall, _, cpu = measure(command(tree, work / "data", work / "ab-out"))
-            runs[tree].append((wall, cpu))
+            runs[i].append((wall, cpu))
             print(f"round {r + 1} {tree}: {wall:6.1f} s {cpu:6.1f} CPU-s", flush=True)
-    for tree, xs in runs.items():
+    for tree, xs in zip(trees, runs):
         print(f"{tree}: mean {statistics.mean(w for w, _ in xs):.1f} s "
               f"{statistics.mean(c for _, c in xs):.1f} CPU-s, median "
               f"{statistics.median(w for w, _ in xs):.1f} s")
-    base = statistics.mean(w for w, _ in runs[trees[0]])
+    base = statistics.mean(w for w, _ in runs[0])
     print("mean against the first tree: " + ", ".join(
-        f"{t.name} {statistics.mean(w for w, _ in runs[t]) / base:.3f}" for t in trees))
+        f"{t.name} {statistics.mean(w for w, _ in xs) / base:.3f}" for t, xs in zip(trees, runs)))
+    if args.pinned:  # the rounds' own ratios: both runs of a round shared its spell
+        ratios = [b[0] / a[0] for a, b in zip(*runs)]
+        print("rounds (second / first): " + " ".join(f"{x:.3f}" for x in ratios)
+              + f"; median {statistics.median(ratios):.3f}")
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Dict, Optional
+from typing import Dict, List, Optional, Sequence
 
 import psutil
 
@@ -27,32 +27,56 @@ def measure(cmd, extra_env: Optional[Dict[str, str]] = None) -> tuple:
     peak resident memory of its process tree (bytes) and the CPU seconds of that tree (each
     process's user + system time, sampled every 0.2 s while it runs: a process that lives less
     than that may be missed)."""
-    env = dict(os.environ, OMP_NUM_THREADS="1",
-               PYTHONPATH=f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
-               **(extra_env or {}))
-    start = time.perf_counter()
-    proc = psutil.Popen(cmd, env=env, stdout=open(os.devnull, "w"), stderr=open(os.devnull, "w"))
-    peak, cpu, procs = 0, {}, []
-    while proc.poll() is None:
-        try:
-            procs = [proc] + proc.children(recursive=True)
-        except psutil.Error:
-            pass
-        rss = 0
-        for p in procs:
+    return measure_together([cmd], [extra_env])[0]
+
+
+def measure_together(cmds: Sequence[list], extra_envs: Optional[Sequence] = None,
+                     cores: Optional[Sequence[int]] = None) -> List[tuple]:
+    """Run ``cmds`` at once, each as :func:`measure` does; return (wall s, peak bytes, CPU s)
+    per command. ``cores``: pin the i-th command's whole process tree to CPU ``cores[i]``
+    (Spark's ``local[*]`` and the JVM's JIT then size themselves to that one core).
+
+    Pinned pairs compare two commands under the same spell of the machine: on this shared
+    2-core host the speed drifts by up to a factor of 2 within an hour, so two commands run
+    minutes apart differ by more than most changes do (design notes, stop 26)."""
+    extra_envs = list(extra_envs or [None] * len(cmds))
+    procs, start = [], time.perf_counter()
+    for i, cmd in enumerate(cmds):
+        env = dict(os.environ, OMP_NUM_THREADS="1",
+                   PYTHONPATH=f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
+                   **(extra_envs[i] or {}))
+        pin = None if cores is None else (lambda core=cores[i]: os.sched_setaffinity(0, {core}))
+        procs.append(psutil.Popen(cmd, env=env, stdout=open(os.devnull, "w"),
+                                  stderr=open(os.devnull, "w"), preexec_fn=pin))
+    walls: List[Optional[float]] = [None] * len(cmds)
+    peaks, cpus, trees = [0] * len(cmds), [{} for _ in cmds], [[p] for p in procs]
+    while any(w is None for w in walls):
+        for i, proc in enumerate(procs):
+            if walls[i] is not None:
+                continue
+            if proc.poll() is not None:
+                walls[i] = time.perf_counter() - start
+                continue
             try:
-                rss += p.memory_info().rss
-                times = p.cpu_times()
-                cpu[p.pid] = times.user + times.system
-            except psutil.Error:  # (it ended meanwhile)
+                trees[i] = [proc] + proc.children(recursive=True)
+            except psutil.Error:
                 pass
-        peak = max(peak, rss)
+            rss = 0
+            for p in trees[i]:
+                try:
+                    rss += p.memory_info().rss
+                    times = p.cpu_times()
+                    cpus[i][p.pid] = times.user + times.system
+                except psutil.Error:  # (it ended meanwhile)
+                    pass
+            peaks[i] = max(peaks[i], rss)
         time.sleep(0.2)
-    wall = time.perf_counter() - start
-    _settle(procs[1:])
-    if proc.returncode != 0:
-        sys.exit(f"failed ({proc.returncode}): {' '.join(map(str, cmd))}")
-    return wall, peak, sum(cpu.values())
+    for tree in trees:
+        _settle(tree[1:])
+    for cmd, proc in zip(cmds, procs):
+        if proc.returncode != 0:
+            sys.exit(f"failed ({proc.returncode}): {' '.join(map(str, cmd))}")
+    return [(w, peak, sum(cpu.values())) for w, peak, cpu in zip(walls, peaks, cpus)]
 
 
 def _settle(children) -> None:
