@@ -91,6 +91,10 @@ def summary(path: str, manifest: out.Manifest, report: Dict[str, Any]) -> List[s
     lines = [f"gm-process: wrote {path} in {manifest.timings.get('total_s')} s"]
     for kind, infos in (("nodes", manifest.node_types), ("edges", manifest.edge_types)):
         for name, info in infos.items():
+            if getattr(info, "reverse_of", None):  # no table or report of its own
+                lines.append(f"  {kind}/{name}: {info.count}, the edges of {info.reverse_of} "
+                             "reversed (same eids; no features or labels)")
+                continue
             rep = report[kind].get(name, {})
             feats = ", ".join(f"{k}[{v.dim}]" for k, v in info.features.items()) or "-"
             lines.append(f"  {kind}/{name}: {info.count} written of {rep.get('rows_read', '-')} "

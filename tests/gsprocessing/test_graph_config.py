@@ -78,6 +78,29 @@ def test_gconstruct_feature_truncate_dim_and_narrow_out_dtypes():
         "(GConstruct ignores it otherwise); ignored")
 
 
+@pytest.mark.parametrize("name, expected", [("HDF5", "hdf5"), ("h5", "hdf5"),
+                                            ("Parquet", "parquet"), ("CSV", "csv")])
+def test_format_names_are_read_in_any_case_and_h5_is_hdf5(name, expected):
+    """Format names are not case-sensitive, and ``h5`` (the files' usual extension) names
+    HDF5 as ``hdf5`` does."""
+    spec = parse(with_changes(nodes__0__format={"name": name}))
+    assert spec.nodes[0].source.format == expected
+
+
+def test_a_split_of_zeros_is_accepted_with_a_warning():
+    """split_pct [0, 0, 0] puts no row in any mask. GConstruct accepts it, so it is not an
+    error, but a slip that would train on nothing should not pass unseen (--strict refuses
+    it); with custom split files the fractions are not used, so no warning."""
+    label = {"label_col": "y", "task_type": "classification", "split_pct": [0, 0, 0]}
+    spec = parse(with_changes(nodes__0__labels=[label]))
+    assert spec.nodes[0].labels[0].split == (0.0, 0.0, 0.0)
+    assert spec.warnings == ("nodes[0].labels[0].split_pct: is [0, 0, 0]: no row is in the "
+                             "train, val or test mask (the labels are written, every mask "
+                             "false)",)
+    custom = dict(label, custom_split_filenames={"train": "train.parquet"})
+    assert parse(with_changes(nodes__0__labels=[custom])).warnings == ()
+
+
 def test_every_problem_is_reported_at_once_with_its_location():
     raw = with_changes(nodes__0__features=[{"feature_col": "c", "transform": {"name": "numeric"}},
                                            {"feature_col": "d", "transform": {

@@ -16,7 +16,9 @@ def test_summary_lists_findings():
         node_types={"user": out.NodeTypeInfo(count=5, id_dtype="string",
                                              features={"age": out.FeatureInfo(1, "float32")},
                                              label=label, labels=[label])},
-        edge_types={"user__r__user": out.EdgeTypeInfo("user", "r", "user", 4, labels=lp)},
+        edge_types={"user__r__user": out.EdgeTypeInfo("user", "r", "user", 4, labels=lp),
+                    "user__r-rev__user": out.EdgeTypeInfo("user", "r-rev", "user", 4,
+                                                          reverse_of="user__r__user")},
         seed=1, config={}, timings={"total_s": 3.5})
     report = {
         "nodes": {"user": {"rows_read": 8, "rows_per_file": {"a.csv": 5, "b.csv": 3},
@@ -46,5 +48,7 @@ def test_summary_lists_findings():
                      "label link_prediction: train 1, val 2, test 1",
                      "label link_prediction [a, b, c]: train 1, val 2, test 1",
                      "nodes added from edge endpoints: 2, e.g. ['p', 'q']",
+                     "edges/user__r-rev__user: 4, the edges of user__r__user reversed (same "
+                     "eids; no features or labels)\n",
                      "warning: nodes[1]: node type 'movies' has no edges"):
         assert expected in text, expected
