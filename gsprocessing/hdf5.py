@@ -225,24 +225,47 @@ def _read(batches: Iterator, names: List[str], out: T.StructType, known: Dict[st
             with _open(h5py, uri, content) as f:
                 datasets = [f[n] for n in names]
                 n = datasets[0].shape[0] if datasets else _rows_of(f)
-                # (a variable-length string counted as 64 bytes)
-                width = sum(max(1, int(np.prod(d.shape[1:])))
-                            * (64 if d.dtype.kind == "O" else d.dtype.itemsize)
-                            for d in datasets) or 1
-                step = max(1, batch_bytes // width)
-                for start in range(0, n, step):
-                    stop = min(n, start + step)
-                    arrays = []
-                    for name, d, field in zip(names, datasets, arrow):
-                        try:
-                            arrays.append(_arrow_column(d, start, stop, field.type, pa, np))
-                        except Exception as err:  # noqa: BLE001  (said with file and dataset)
-                            raise ValueError(f"{uri}: dataset '{name}', rows {start}-{stop}: "
-                                             f"{type(err).__name__}: {err}") from err
-                    arrays += [pa.array([uri] * (stop - start), pa.string()),
-                               pa.array(np.arange(start, stop, dtype=np.int64)),
-                               pa.nulls(stop - start, pa.string())]
-                    yield pa.RecordBatch.from_arrays(arrays, schema=arrow)
+                for lo, hi, arrays in _slices(names, datasets, n, arrow, uri, batch_bytes, pa, np):
+                    yield pa.RecordBatch.from_arrays(
+                        arrays + [pa.array([uri] * (hi - lo), pa.string()),
+                                  pa.array(np.arange(lo, hi, dtype=np.int64)),
+                                  pa.nulls(hi - lo, pa.string())], schema=arrow)
+
+
+VARYING_CHUNK = 1024  # rows read at a time from a table with variable-length strings
+
+
+def _slices(names, datasets, n: int, arrow, uri: str, batch_bytes: int, pa, np) -> Iterator:
+    """(start, stop, Arrow arrays of the datasets) covering rows 0..n, about ``batch_bytes``
+    each. Fixed-width datasets give the rows a batch at once. A variable-length string's size
+    is known only once read: such a table is read :data:`VARYING_CHUNK` rows at a time, and
+    chunks are put together until they reach the size (long texts never make a batch of
+    hundreds of MB, whatever the first rows were like)."""
+    def read(lo: int, hi: int) -> list:
+        arrays = []
+        for name, d, field in zip(names, datasets, arrow):
+            try:
+                arrays.append(_arrow_column(d, lo, hi, field.type, pa, np))
+            except Exception as err:  # noqa: BLE001  (said with file and dataset)
+                raise ValueError(f"{uri}: dataset '{name}', rows {lo}-{hi}: "
+                                 f"{type(err).__name__}: {err}") from err
+        return arrays
+
+    if not any(d.dtype.kind == "O" for d in datasets):
+        width = sum(max(1, int(np.prod(d.shape[1:]))) * d.dtype.itemsize for d in datasets) or 1
+        step = max(1, batch_bytes // width)
+        for lo in range(0, n, step):
+            yield lo, min(n, lo + step), read(lo, min(n, lo + step))
+        return
+    lo, chunks, size = 0, [], 0
+    for at in range(0, n, VARYING_CHUNK):
+        chunk = read(at, min(n, at + VARYING_CHUNK))
+        chunks.append(chunk)
+        size += sum(a.nbytes for a in chunk)
+        hi = min(n, at + VARYING_CHUNK)
+        if size >= batch_bytes or hi == n:
+            yield lo, hi, [pa.concat_arrays(list(c)) for c in zip(*chunks)]
+            lo, chunks, size = hi, [], 0
 
 
 def _rows_of(f) -> int:

@@ -165,3 +165,30 @@ def test_hdf5_values_spark_cannot_hold_name_file_and_dataset(spark, h5data, tmp_
                                         r"9223372036854775813, above 2\^63-1"):
         process(spark, _graph(), ProcessOptions(input_prefix=str(h5data),
                                                 output=str(tmp_path / "o")))
+
+
+def test_hdf5_batches_of_long_strings_stay_near_the_batch_size(tmp_path):
+    """A variable-length string's size is not in the file's metadata: such a table is read
+    a chunk of rows at a time and chunks are put together up to the batch size, so short
+    first rows do not make a huge batch of the long ones after them. Every row once, in
+    order, with its position."""
+    from pyspark.sql import types as T
+    import pyarrow as pa
+    texts = [f"short {i}" for i in range(1500)] + ["x" * 2000 + str(i) for i in range(5000)]
+    path = tmp_path / "t.h5"
+    with h5py.File(path, "w") as f:
+        f.create_dataset("text", data=texts, dtype=h5py.string_dtype())
+    out = T.StructType([T.StructField(n, t) for n, t in (
+        ("text", T.StringType()), ("file", T.StringType()), ("row", T.LongType()),
+        ("bad", T.StringType()))])
+    files = pa.RecordBatch.from_pydict({"uri": [str(path)], "content": [None]},
+                                       schema=pa.schema([("uri", pa.string()),
+                                                         ("content", pa.binary())]))
+    budget = 3_000_000
+    batches = list(hdf5._read(iter([files]), ["text"], out, {}, batch_bytes=budget))
+    assert [t for b in batches for t in b.column(0).to_pylist()] == texts
+    assert [r for b in batches for r in b.column(2).to_pylist()] == list(range(len(texts)))
+    sizes = [b.column(0).nbytes for b in batches]
+    chunk = hdf5.VARYING_CHUNK * 2010  # (the most one chunk of these rows can add)
+    assert all(budget <= x < budget + chunk for x in sizes[:-1]), sizes
+    assert batches[0].num_rows > 1500  # (the short rows are not a batch of their own)
