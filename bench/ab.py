@@ -64,20 +64,21 @@ def main() -> None:
                 cores=[two[r % 2], two[1 - r % 2]])
             for i, (wall, _, cpu) in enumerate(results):
                 runs[i].append((wall, cpu))
-                print(f"round {r + 1} {trees[i]}: {wall:6.1f} s {cpu:6.1f} CPU-s", flush=True)
+                print(f"round {r + 1} #{i} {trees[i]}: {wall:6.1f} s {cpu:6.1f} CPU-s", flush=True)
             continue
         for i in (range(len(trees)) if r % 2 == 0 else reversed(range(len(trees)))):
             tree = trees[i]
             wall, _, cpu = measure(command(tree, work / "data", work / "ab-out"))
             runs[i].append((wall, cpu))
-            print(f"round {r + 1} {tree}: {wall:6.1f} s {cpu:6.1f} CPU-s", flush=True)
-    for tree, xs in zip(trees, runs):
-        print(f"{tree}: mean {statistics.mean(w for w, _ in xs):.1f} s "
+            print(f"round {r + 1} #{i} {tree}: {wall:6.1f} s {cpu:6.1f} CPU-s", flush=True)
+    for i, (tree, xs) in enumerate(zip(trees, runs)):
+        print(f"#{i} {tree}: mean {statistics.mean(w for w, _ in xs):.1f} s "
               f"{statistics.mean(c for _, c in xs):.1f} CPU-s, median "
               f"{statistics.median(w for w, _ in xs):.1f} s")
     base = statistics.mean(w for w, _ in runs[0])
     print("mean against the first tree: " + ", ".join(
-        f"{t.name} {statistics.mean(w for w, _ in xs) / base:.3f}" for t, xs in zip(trees, runs)))
+        f"#{i} {t.name} {statistics.mean(w for w, _ in xs) / base:.3f}"
+        for i, (t, xs) in enumerate(zip(trees, runs))))
     if args.pinned:  # the rounds' own ratios: both runs of a round shared its spell
         ratios = [b[0] / a[0] for a, b in zip(*runs)]
         print("rounds (second / first): " + " ".join(f"{x:.3f}" for x in ratios)

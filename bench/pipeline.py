@@ -38,7 +38,10 @@ def measure_together(cmds: Sequence[list], extra_envs: Optional[Sequence] = None
 
     Pinned pairs compare two commands under the same spell of the machine: on this shared
     2-core host the speed drifts by up to a factor of 2 within an hour, so two commands run
-    minutes apart differ by more than most changes do (design notes, stop 26)."""
+    minutes apart differ by more than most changes do (design notes, stop 26). Not shared:
+    the one that ends first exits and flushes its files while the other runs (the kernel's
+    flushing is not pinned), and the other then runs its end alone. A command that fails
+    stops the others at once."""
     extra_envs = list(extra_envs or [None] * len(cmds))
     procs, start = [], time.perf_counter()
     for i, cmd in enumerate(cmds):
@@ -56,6 +59,9 @@ def measure_together(cmds: Sequence[list], extra_envs: Optional[Sequence] = None
                 continue
             if proc.poll() is not None:
                 walls[i] = time.perf_counter() - start
+                if proc.returncode != 0:
+                    _stop([p for j, p in enumerate(procs) if walls[j] is None])
+                    sys.exit(f"failed ({proc.returncode}): {' '.join(map(str, cmds[i]))}")
                 continue
             try:
                 trees[i] = [proc] + proc.children(recursive=True)
@@ -73,10 +79,28 @@ def measure_together(cmds: Sequence[list], extra_envs: Optional[Sequence] = None
         time.sleep(0.2)
     for tree in trees:
         _settle(tree[1:])
-    for cmd, proc in zip(cmds, procs):
-        if proc.returncode != 0:
-            sys.exit(f"failed ({proc.returncode}): {' '.join(map(str, cmd))}")
     return [(w, peak, sum(cpu.values())) for w, peak, cpu in zip(walls, peaks, cpus)]
+
+
+def _stop(procs) -> None:
+    """End the process trees of ``procs`` (the commands still running when one failed)."""
+    victims = []
+    for proc in procs:
+        try:
+            victims += [proc] + proc.children(recursive=True)
+        except psutil.Error:
+            pass
+    for p in victims:
+        try:
+            p.terminate()
+        except psutil.Error:
+            pass
+    _, alive = psutil.wait_procs(victims, timeout=10)
+    for p in alive:
+        try:
+            p.kill()
+        except psutil.Error:
+            pass
 
 
 def _settle(children) -> None:

@@ -53,6 +53,9 @@ def main() -> None:
     if args.pinned and len(os.sched_getaffinity(0)) < 2:
         sys.exit("--pinned needs two cores")
     two = sorted(os.sched_getaffinity(0))[:2]
+    if args.pinned and args.repeat % 2:
+        print("bench/process.py: --pinned with an odd --repeat puts the floor on one core once "
+              "more than on the other", file=sys.stderr)
     py = sys.executable
     for scale in args.scales:
         work = Path(args.workdir).resolve() / f"scale{scale:g}"
@@ -67,7 +70,8 @@ def main() -> None:
         rounds = []  # (floor, ours): (wall s, peak bytes, CPU s) each
         for i in range(args.repeat):
             if args.pinned:  # at once; the cores swap every round
-                floor, ours = measure_together([floor_cmd, ours_cmd], cores=[two[i % 2], two[1 - i % 2]])
+                cores = [two[i % 2], two[1 - i % 2]]
+                floor, ours = measure_together([floor_cmd, ours_cmd], cores=cores)
                 rounds.append((floor, ours))
             elif i % 2 == 0:
                 floor = measure(floor_cmd)
@@ -83,7 +87,8 @@ def _line(scale: float, rounds: list, pinned: bool = False) -> str:
     ours = min((o for _, o in rounds), key=lambda r: r[0])
     line = (f"{int(scale * 1_000_000):>11,} edges  spark floor {floor[0]:6.1f} s "
             f"{floor[1] / 2**30:5.2f} GiB {floor[2]:5.1f} CPU-s   gsprocessing {ours[0]:6.1f} s "
-            f"{ours[1] / 2**30:5.2f} GiB {ours[2]:5.1f} CPU-s   ours/floor {ours[0] / floor[0]:.2f}")
+            f"{ours[1] / 2**30:5.2f} GiB {ours[2]:5.1f} CPU-s   ours/floor {ours[0] / floor[0]:.2f}"
+            + (" [pinned: one core each, at once]" if pinned else ""))
     if len(rounds) > 1:
         def mean(who: int, what: int) -> float:  # who: 0 floor, 1 ours; what: 0 wall, 2 CPU
             return statistics.mean(r[who][what] for r in rounds)
@@ -94,7 +99,7 @@ def _line(scale: float, rounds: list, pinned: bool = False) -> str:
                  f"(CPU {mean(1, 2) / mean(0, 2):.2f}); rounds "
                  + " ".join(f"{r:.2f}" for r in ratios)
                  + f"; median of the rounds {statistics.median(ratios):.2f} "
-                 + ("(pinned: one core each, at once)" if pinned else "(target: at most 1.3)"))
+                 + ("" if pinned else "(target: at most 1.3)"))
     return line
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from typing import Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 from urllib.parse import unquote, urlparse
 
 from pyspark.sql import DataFrame, SparkSession
@@ -232,40 +232,58 @@ def _read(batches: Iterator, names: List[str], out: T.StructType, known: Dict[st
                                   pa.nulls(hi - lo, pa.string())], schema=arrow)
 
 
-VARYING_CHUNK = 1024  # rows read at a time from a table with variable-length strings
+VARYING_CHUNK = 1024  # at most this many rows of variable-length strings read at a time
 
 
 def _slices(names, datasets, n: int, arrow, uri: str, batch_bytes: int, pa, np) -> Iterator:
     """(start, stop, Arrow arrays of the datasets) covering rows 0..n, about ``batch_bytes``
-    each. Fixed-width datasets give the rows a batch at once. A variable-length string's size
-    is known only once read: such a table is read :data:`VARYING_CHUNK` rows at a time, and
-    chunks are put together until they reach the size (long texts never make a batch of
-    hundreds of MB, whatever the first rows were like)."""
-    def read(lo: int, hi: int) -> list:
-        arrays = []
+    each, counting the file name and row index each row carries.
+
+    Fixed-width datasets size the batch from their widths. A variable-length string's size is
+    known only once read: the string datasets are read in chunks (at most
+    :data:`VARYING_CHUNK` rows, fewer when the rows seen so far are long: about a quarter of
+    the batch size a chunk) until the batch is full, and the fixed-width ones then once for
+    its rows. A batch exceeds the size by at most one chunk, whatever the first rows were like.
+    """
+    def read(lo: int, hi: int, which) -> Dict[str, Any]:
+        arrays = {}
         for name, d, field in zip(names, datasets, arrow):
+            if name not in which:
+                continue
             try:
-                arrays.append(_arrow_column(d, lo, hi, field.type, pa, np))
+                arrays[name] = _arrow_column(d, lo, hi, field.type, pa, np)
             except Exception as err:  # noqa: BLE001  (said with file and dataset)
                 raise ValueError(f"{uri}: dataset '{name}', rows {lo}-{hi}: "
                                  f"{type(err).__name__}: {err}") from err
         return arrays
 
-    if not any(d.dtype.kind == "O" for d in datasets):
-        width = sum(max(1, int(np.prod(d.shape[1:]))) * d.dtype.itemsize for d in datasets) or 1
+    varying = {name for name, d in zip(names, datasets) if d.dtype.kind == "O"}
+    fixed = set(names) - varying
+    width = len(uri.encode()) + 12 + sum(  # (+ the row's file name and index)
+        max(1, int(np.prod(d.shape[1:]))) * d.dtype.itemsize
+        for name, d in zip(names, datasets) if name in fixed)
+    if not varying:
         step = max(1, batch_bytes // width)
         for lo in range(0, n, step):
-            yield lo, min(n, lo + step), read(lo, min(n, lo + step))
+            hi = min(n, lo + step)
+            got = read(lo, hi, fixed)
+            yield lo, hi, [got[name] for name in names]
         return
-    lo, chunks, size = 0, [], 0
-    for at in range(0, n, VARYING_CHUNK):
-        chunk = read(at, min(n, at + VARYING_CHUNK))
+    lo, at, chunks, size, step = 0, 0, [], 0, VARYING_CHUNK
+    while at < n:
+        hi = min(n, at + step)
+        chunk = read(at, hi, varying)
         chunks.append(chunk)
-        size += sum(a.nbytes for a in chunk)
-        hi = min(n, at + VARYING_CHUNK)
-        if size >= batch_bytes or hi == n:
-            yield lo, hi, [pa.concat_arrays(list(c)) for c in zip(*chunks)]
-            lo, chunks, size = hi, [], 0
+        got = sum(a.nbytes for a in chunk.values()) + width * (hi - at)
+        size += got
+        step = max(1, min(VARYING_CHUNK, int(batch_bytes / 4 / (got / (hi - at)))))
+        at = hi
+        if size >= batch_bytes or at == n:
+            arrays = read(lo, at, fixed)
+            for name in varying:
+                arrays[name] = pa.concat_arrays([c[name] for c in chunks])
+            yield lo, at, [arrays[name] for name in names]
+            lo, chunks, size = at, [], 0
 
 
 def _rows_of(f) -> int:

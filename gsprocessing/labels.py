@@ -174,8 +174,8 @@ def finish_label(df: DataFrame, spec: LabelSpec, state: Optional[LabelState],
                         "0..%d in numeric order, not kept as given (that would make %d classes)",
                         spec.where, spec.column, len(counts), top, len(counts) - 1, top + 1)
         state.classes = sort_values(list(counts))
-        negative = [v for v in state.classes if re.fullmatch(r"-[0-9]{1,9}", v)]
-        if negative and all(re.fullmatch(r"-?[0-9]{1,9}", v) for v in state.classes):
+        negative = [v for v in state.classes if re.fullmatch(r"-[0-9]+", v)]
+        if negative and all(re.fullmatch(r"[+-]?[0-9]+", v) for v in state.classes):
             log.warning("%s: label '%s' has negative integer values (%s); they are classes, "
                         "and the values are numbered 0..%d in numeric order (%s is class 0). "
                         "If %s marks a row without a label, leave it empty instead",

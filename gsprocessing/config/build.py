@@ -222,8 +222,8 @@ def label(column: Any, task: Any, split: Any, where: str, p: Problems, *,
         ok = False
     custom_spec = None if custom is None else custom_split(custom, f"{where}.{keys['custom']}", p)
     if fractions == (0.0, 0.0, 0.0) and custom is None:  # GraphStorm accepts it; likely a slip
-        p.warn(f"{where}.{keys['split']}", "is [0, 0, 0]: no row is in the train, val or test "
-                                           "mask (the labels are written, every mask false)")
+        p.warn(f"{where}.{keys['split']}", "every fraction is 0: no row is in the train, val or "
+                                           "test mask (every mask is written false)")
     mask_names = MASK_COLUMNS if masks is None else masks
     if (not isinstance(mask_names, (list, tuple)) or len(mask_names) != 3
             or not all(isinstance(m, str) and m for m in mask_names)

@@ -94,9 +94,8 @@ def test_a_split_of_zeros_is_accepted_with_a_warning():
     label = {"label_col": "y", "task_type": "classification", "split_pct": [0, 0, 0]}
     spec = parse(with_changes(nodes__0__labels=[label]))
     assert spec.nodes[0].labels[0].split == (0.0, 0.0, 0.0)
-    assert spec.warnings == ("nodes[0].labels[0].split_pct: is [0, 0, 0]: no row is in the "
-                             "train, val or test mask (the labels are written, every mask "
-                             "false)",)
+    assert spec.warnings == ("nodes[0].labels[0].split_pct: every fraction is 0: no row is in "
+                             "the train, val or test mask (every mask is written false)",)
     custom = dict(label, custom_split_filenames={"train": "train.parquet"})
     assert parse(with_changes(nodes__0__labels=[custom])).warnings == ()
 

@@ -169,26 +169,50 @@ def test_hdf5_values_spark_cannot_hold_name_file_and_dataset(spark, h5data, tmp_
 
 def test_hdf5_batches_of_long_strings_stay_near_the_batch_size(tmp_path):
     """A variable-length string's size is not in the file's metadata: such a table is read
-    a chunk of rows at a time and chunks are put together up to the batch size, so short
-    first rows do not make a huge batch of the long ones after them. Every row once, in
-    order, with its position."""
+    in chunks of rows put together up to the batch size, so short first rows do not make a
+    huge batch of the long ones after them (sized at 64 bytes a string, all 6,500 rows were
+    one 11 MB batch). The fixed-width column comes with its rows. Every row once, in order,
+    with its position."""
     from pyspark.sql import types as T
     import pyarrow as pa
     texts = [f"short {i}" for i in range(1500)] + ["x" * 2000 + str(i) for i in range(5000)]
     path = tmp_path / "t.h5"
     with h5py.File(path, "w") as f:
         f.create_dataset("text", data=texts, dtype=h5py.string_dtype())
+        f["num"] = np.arange(len(texts), dtype=np.int32) * 3
     out = T.StructType([T.StructField(n, t) for n, t in (
-        ("text", T.StringType()), ("file", T.StringType()), ("row", T.LongType()),
-        ("bad", T.StringType()))])
+        ("num", T.IntegerType()), ("text", T.StringType()), ("file", T.StringType()),
+        ("row", T.LongType()), ("bad", T.StringType()))])
     files = pa.RecordBatch.from_pydict({"uri": [str(path)], "content": [None]},
                                        schema=pa.schema([("uri", pa.string()),
                                                          ("content", pa.binary())]))
     budget = 3_000_000
-    batches = list(hdf5._read(iter([files]), ["text"], out, {}, batch_bytes=budget))
-    assert [t for b in batches for t in b.column(0).to_pylist()] == texts
-    assert [r for b in batches for r in b.column(2).to_pylist()] == list(range(len(texts)))
-    sizes = [b.column(0).nbytes for b in batches]
-    chunk = hdf5.VARYING_CHUNK * 2010  # (the most one chunk of these rows can add)
-    assert all(budget <= x < budget + chunk for x in sizes[:-1]), sizes
+    batches = list(hdf5._read(iter([files]), ["num", "text"], out, {}, batch_bytes=budget))
+    assert [t for b in batches for t in b.column(1).to_pylist()] == texts
+    assert [x for b in batches for x in b.column(0).to_pylist()] == \
+        [3 * i for i in range(len(texts))]
+    assert [r for b in batches for r in b.column(3).to_pylist()] == list(range(len(texts)))
+    sizes = [sum(c.nbytes for c in b.columns) for b in batches]
+    assert len(batches) >= 3 and max(sizes) < 1.5 * budget, sizes
     assert batches[0].num_rows > 1500  # (the short rows are not a batch of their own)
+
+
+@pytest.mark.parametrize("names", [["num"], []])
+def test_hdf5_fixed_width_batches_count_the_file_name_and_row(tmp_path, names):
+    """Fixed-width tables: a batch's rows from the columns' widths plus each row's file name
+    and index (a table of which no column is read is still read in bounded batches)."""
+    from pyspark.sql import types as T
+    import pyarrow as pa
+    path = tmp_path / "n.h5"
+    with h5py.File(path, "w") as f:
+        f["num"] = np.arange(1000, dtype=np.int64)
+    fields = [("num", T.LongType())] if names else []
+    out = T.StructType([T.StructField(n, t) for n, t in fields + [
+        ("file", T.StringType()), ("row", T.LongType()), ("bad", T.StringType())]])
+    files = pa.RecordBatch.from_pydict({"uri": [str(path)], "content": [None]},
+                                       schema=pa.schema([("uri", pa.string()),
+                                                         ("content", pa.binary())]))
+    per_row = len(str(path).encode()) + 12 + (8 if names else 0)
+    batches = list(hdf5._read(iter([files]), names, out, {}, batch_bytes=100 * per_row))
+    assert [b.num_rows for b in batches] == [100] * 10
+    assert [r for b in batches for r in b.column(len(names) + 1).to_pylist()] == list(range(1000))

@@ -485,6 +485,7 @@ def test_csv_numbers_parsed_once_shared_columns_keep_their_text(spark, tmp_path)
     (["²", "1"], False, 2, {"1": 1, "²": 1}, [1, 0]),
     # -1 is a class like the others (numbered first, with a warning: it may mean "unlabeled")
     (["1", "-1", "0", "1"], False, 3, {"-1": 1, "0": 1, "1": 2}, [2, 0, 1, 2]),
+    (["+1", "-1"], False, 2, {"+1": 1, "-1": 1}, [1, 0]),
 ])
 def test_integer_classes_kept_as_given_when_sensible(spark, caplog, values, kept, classes,
                                                      counts, encoded):
@@ -498,8 +499,8 @@ def test_integer_classes_kept_as_given_when_sensible(spark, caplog, values, kept
                  "make 50000001 classes)"
     assert (renumbered in caplog.text) == ("50000000" in values)
     negative = "label 'y' has negative integer values (-1); they are classes, and the values " \
-               "are numbered 0..2 in numeric order (-1 is class 0). If -1 marks a row " \
-               "without a label, leave it empty instead"
+               f"are numbered 0..{classes - 1} in numeric order (-1 is class 0). If -1 marks a " \
+               "row without a label, leave it empty instead"
     assert (negative in caplog.text) == ("-1" in values)
     assert (state.kept_as_given, state.num_classes, state.class_counts) == \
         (kept, classes, counts)
