@@ -13,7 +13,7 @@ median wall time; the last line is each tree's mean against the first's. Uses th
 
 With --pinned (two trees) each round runs both at once, each pinned to a core of its own
 (swapped every round), so both see the same spell of this shared machine. Two runs of one
-tree (an A/A test, stop 26) then differed by 0.975-1.028 at 10M (6 rounds) and 0.97-1.10 at 1M
+tree (an A/A test, stop 26) then differed by 0.975-1.027 at 10M (4 rounds) and 0.97-1.10 at 1M
 (4 rounds), where 2-core runs minutes apart spread by 20% and more. It is each tree on one
 core: a change that helps only when two cores share the work does not show.
 """
@@ -21,13 +21,12 @@ core: a change that helps only when two cores share the work does not show.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from pipeline import ROOT, measure, measure_together  # noqa: E402  (bench/ is not a package)
+from pipeline import ROOT, measure, measure_together, pinned_cores  # noqa: E402  (bench/ is not a package)
 
 
 def command(tree: Path, data: Path, output: Path) -> list:
@@ -48,8 +47,8 @@ def main() -> None:
     p.add_argument("--pinned", action="store_true",
                    help="two trees: run them at once, each on a core of its own")
     args = p.parse_args()
-    if args.pinned and (len(args.trees) != 2 or len(os.sched_getaffinity(0)) < 2):
-        sys.exit("--pinned compares two trees, and needs two cores")
+    if args.pinned and len(args.trees) != 2:
+        sys.exit("--pinned compares two trees")
     work = Path(args.workdir) / f"scale{args.scale}"
     if not (work / "data").exists():
         sys.exit(f"no tables in {work / 'data'}: run bench/process.py --scales {args.scale} "
@@ -58,10 +57,9 @@ def main() -> None:
     runs = [[] for _ in trees]  # (wall, CPU) per run, per tree (the same tree twice: an A/A test)
     for r in range(args.rounds):
         if args.pinned:
-            two = sorted(os.sched_getaffinity(0))[:2]
             results = measure_together(
                 [command(t, work / "data", work / f"ab-out{i}") for i, t in enumerate(trees)],
-                cores=[two[r % 2], two[1 - r % 2]])
+                cores=pinned_cores(r))
             for i, (wall, _, cpu) in enumerate(results):
                 runs[i].append((wall, cpu))
                 print(f"round {r + 1} #{i} {trees[i]}: {wall:6.1f} s {cpu:6.1f} CPU-s", flush=True)

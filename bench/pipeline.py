@@ -82,6 +82,15 @@ def measure_together(cmds: Sequence[list], extra_envs: Optional[Sequence] = None
     return [(w, peak, sum(cpu.values())) for w, peak, cpu in zip(walls, peaks, cpus)]
 
 
+def pinned_cores(round_index: int) -> List[int]:
+    """The two CPUs of a pinned pair (:func:`measure_together`), swapped every round, so that
+    neither command always has the same one; exits when this process may use fewer than two."""
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) < 2:
+        sys.exit("pinned pairs need two cores")
+    return [cpus[round_index % 2], cpus[1 - round_index % 2]]
+
+
 def _stop(procs) -> None:
     """End the process trees of ``procs`` (the commands still running when one failed)."""
     victims = []

@@ -31,13 +31,12 @@ not the target's setting; it is for telling whether a change moved the ratio.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from pipeline import ROOT, measure, measure_together  # noqa: E402  (bench/ is not a package)
+from pipeline import ROOT, measure, measure_together, pinned_cores  # noqa: E402  (bench/ is not a package)
 
 
 def main() -> None:
@@ -50,9 +49,6 @@ def main() -> None:
     p.add_argument("--pinned", action="store_true",
                    help="run the two commands of a round at once, each on a core of its own")
     args = p.parse_args()
-    if args.pinned and len(os.sched_getaffinity(0)) < 2:
-        sys.exit("--pinned needs two cores")
-    two = sorted(os.sched_getaffinity(0))[:2]
     if args.pinned and args.repeat % 2:
         print("bench/process.py: --pinned with an odd --repeat puts the floor on one core once "
               "more than on the other", file=sys.stderr)
@@ -70,8 +66,7 @@ def main() -> None:
         rounds = []  # (floor, ours): (wall s, peak bytes, CPU s) each
         for i in range(args.repeat):
             if args.pinned:  # at once; the cores swap every round
-                cores = [two[i % 2], two[1 - i % 2]]
-                floor, ours = measure_together([floor_cmd, ours_cmd], cores=cores)
+                floor, ours = measure_together([floor_cmd, ours_cmd], cores=pinned_cores(i))
                 rounds.append((floor, ours))
             elif i % 2 == 0:
                 floor = measure(floor_cmd)
