@@ -132,8 +132,12 @@ def plan_label(df: DataFrame, spec: LabelSpec, state: Optional[LabelState], fit:
 
 
 def finish_label(df: DataFrame, spec: LabelSpec, state: Optional[LabelState],
-                 result: FitResult, prefix: str) -> LabelState:
-    """The label's state from the pass of :func:`plan_label` (``state``, if given, as it is)."""
+                 result: FitResult, prefix: str,
+                 warnings: Optional[List[str]] = None) -> LabelState:
+    """The label's state from the pass of :func:`plan_label` (``state``, if given, as it is).
+
+    A reading of the values that may not be what the user meant (integer classes renumbered,
+    negative integer classes) is logged and appended to ``warnings`` (report.json's)."""
     if state is not None:
         return state
     state = LabelState(column=spec.column, task=spec.task, masks=list(spec.masks),
@@ -170,19 +174,24 @@ def finish_label(df: DataFrame, spec: LabelSpec, state: Optional[LabelState],
         counts = merged
     else:
         if top is not None:
-            log.warning("%s: label '%s' has %d integer classes up to %d; they are numbered "
-                        "0..%d in numeric order, not kept as given (that would make %d classes)",
-                        spec.where, spec.column, len(counts), top, len(counts) - 1, top + 1)
+            _warn(warnings, f"{spec.where}: label '{spec.column}' has {len(counts)} integer "
+                  f"classes up to {top}; they are numbered 0..{len(counts) - 1} in numeric "
+                  f"order, not kept as given (that would make {top + 1} classes)")
         state.classes = sort_values(list(counts))
         negative = [v for v in state.classes if re.fullmatch(r"-[0-9]+", v)]
         if negative and all(re.fullmatch(r"[+-]?[0-9]+", v) for v in state.classes):
-            log.warning("%s: label '%s' has negative integer values (%s); they are classes, "
-                        "and the values are numbered 0..%d in numeric order (%s is class 0). "
-                        "If %s marks a row without a label, leave it empty instead",
-                        spec.where, spec.column, ", ".join(negative[:5]),
-                        len(state.classes) - 1, state.classes[0], negative[0])
+            _warn(warnings, f"{spec.where}: label '{spec.column}' has negative integer values "
+                  f"({', '.join(negative[:5])}); they are classes, and the values are numbered "
+                  f"0..{len(state.classes) - 1} in numeric order ({state.classes[0]} is class "
+                  f"0). If {negative[0]} marks a row without a label, leave it empty instead")
     state.class_counts = {c: counts[c] for c in state.classes if c in counts}
     return state
+
+
+def _warn(warnings: Optional[List[str]], message: str) -> None:
+    log.warning("%s", message)
+    if warnings is not None:
+        warnings.append(message)
 
 
 def training_label_stats(spark, path: str, state: LabelState, column: str) -> Dict[str, int]:

@@ -87,7 +87,10 @@ def process(spark: SparkSession, spec: GraphSpec, options: ProcessOptions) -> ou
                   id_types=id_types, previous=previous, scratch=scratch)
         run.report.policies = {"dangling": options.dangling, "duplicates": options.duplicates}
         run.report.warnings = list(spec.warnings) + input_warnings
+        known = len(run.report.warnings)
         manifest = _build(run, tables)
+        # (what the data showed, added by types that may run at once: in a stable order)
+        run.report.warnings[known:] = sorted(run.report.warnings[known:])
         manifest.timings["total_s"] = round(time.time() - started, 2)
         _write_json(fs, run, manifest)
         fs.delete(run.scratch.root)

@@ -123,7 +123,7 @@ def fit_table(run: Run, kind: str, name: str, df: DataFrame, features: Sequence[
     if saved is None:
         fitted = finish_features(df, planned, result)
     return TableFit(features=fitted,
-                    labels=[finish_label(df, spec, old, result, f"l{i}_")
+                    labels=[finish_label(df, spec, old, result, f"l{i}_", run.report.warnings)
                             for i, (spec, old) in enumerate(zip(labels, old_labels))],
                     splits=[split_counts(result, f"l{i}_") for i in range(len(labels))],
                     repeated=result.counts(REPEATED) if unique is not None else None)

@@ -11,6 +11,7 @@ from pyspark.sql import functions as F
 
 from graphmill.errors import ConfigError, InputError
 from gsprocessing import labels as labels_module
+from gsprocessing.__main__ import summary
 from gsprocessing.config import parse_graph_config
 from gsprocessing.config.schema import LabelSpec
 from gsprocessing.fitpass import FitPass
@@ -493,8 +494,10 @@ def test_integer_classes_kept_as_given_when_sensible(spark, caplog, values, kept
     spec = LabelSpec(column="y", task="classification", split=(1.0, 0.0, 0.0))
     fit = FitPass()
     plan_label(df, spec, None, fit, "l_", 7, "k", len(values))
+    warnings = []
     with caplog.at_level("WARNING", logger="gsprocessing.labels"):
-        state = finish_label(df, spec, None, fit.run(df), "l_")
+        state = finish_label(df, spec, None, fit.run(df), "l_", warnings)
+    assert warnings == [r.getMessage() for r in caplog.records]  # (report.json's warnings)
     renumbered = "they are numbered 0..1 in numeric order, not kept as given (that would " \
                  "make 50000001 classes)"
     assert (renumbered in caplog.text) == ("50000000" in values)
@@ -506,6 +509,35 @@ def test_integer_classes_kept_as_given_when_sensible(spark, caplog, values, kept
         (kept, classes, counts)
     got = apply_label(df, state, spec, 7, "k", "label").orderBy("k").collect()
     assert [r.label for r in got] == encoded
+
+
+def test_label_readings_that_may_surprise_are_in_the_report_and_summary(spark, tmp_path):
+    """Negative integer classes (and renumbered integers) were only logged: report.json's
+    warnings and the printed summary carry them, in one order however the types ran."""
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "a.csv").write_text("id,y\n1,-1\n2,0\n3,1\n")
+    (data / "b.csv").write_text("id,y\n1,1\n2,50000000\n3,2\n")
+    (data / "e.csv").write_text("s,d\n1,2\n")
+    label = [{"label_col": "y", "task_type": "classification", "split_pct": [1.0, 0.0, 0.0]}]
+    graph = parse_graph_config(json.dumps({
+        "nodes": [{"node_type": t, "format": {"name": "csv"}, "files": f"{t}.csv",
+                   "node_id_col": "id", "labels": label} for t in ("b", "a")],
+        "edges": [{"relation": ["a", "e", "b"], "format": {"name": "csv"}, "files": "e.csv",
+                   "source_id_col": "s", "dest_id_col": "d"}]}), "g.json")
+    m = process(spark, graph, ProcessOptions(input_prefix=str(data), output=str(tmp_path / "o"),
+                                             parallel=2))
+    warnings = json.loads((tmp_path / "o" / "report.json").read_text())["warnings"]
+    assert warnings == [
+        "nodes[0].labels[0]: label 'y' has 3 integer classes up to 50000000; they are numbered "
+        "0..2 in numeric order, not kept as given (that would make 50000001 classes)",
+        "nodes[1].labels[0]: label 'y' has negative integer values (-1); they are classes, and "
+        "the values are numbered 0..2 in numeric order (-1 is class 0). If -1 marks a row "
+        "without a label, leave it empty instead"]
+    report = json.loads((tmp_path / "o" / "report.json").read_text())
+    printed = summary(str(tmp_path / "o"), m, report)
+    assert [line for line in printed if "warning:" in line] == [f"  warning: {w}"
+                                                                 for w in warnings]
 
 
 @pytest.mark.parametrize("rows", [0, 1000, 10**5, 10**9])  # buckets of 1, 4, 11 and 16 bits
