@@ -84,11 +84,28 @@ def measure_together(cmds: Sequence[list], extra_envs: Optional[Sequence] = None
 
 def pinned_cores(round_index: int) -> List[int]:
     """The two CPUs of a pinned pair (:func:`measure_together`), swapped every round, so that
-    neither command always has the same one; exits when this process may use fewer than two."""
-    cpus = sorted(os.sched_getaffinity(0))
-    if len(cpus) < 2:
-        sys.exit("pinned pairs need two cores")
-    return [cpus[round_index % 2], cpus[1 - round_index % 2]]
+    neither command always has the same one: the first two this process may use that are on
+    different physical cores (two hyper-threads of one core would slow each other down); exits
+    when there are not two such."""
+    chosen, seen = [], set()
+    for cpu in sorted(os.sched_getaffinity(0)):
+        core = _physical_core(cpu)
+        if core not in seen:
+            seen.add(core)
+            chosen.append(cpu)
+    if len(chosen) < 2:
+        sys.exit("pinned pairs need two physical cores")
+    return [chosen[round_index % 2], chosen[1 - round_index % 2]]
+
+
+def _physical_core(cpu: int) -> tuple:
+    """(package, core) of a CPU as Linux reports it; the CPU itself where it does not."""
+    topology = Path(f"/sys/devices/system/cpu/cpu{cpu}/topology")
+    try:
+        return ((topology / "physical_package_id").read_text().strip(),
+                (topology / "core_id").read_text().strip())
+    except OSError:
+        return ("cpu", str(cpu))
 
 
 def _stop(procs) -> None:

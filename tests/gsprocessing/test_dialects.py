@@ -163,6 +163,22 @@ def test_a_gsprocessing_config_is_told_by_its_graph(version):
     assert spec.dialect == "gsprocessing" and spec.edges[0].etype == ("n", "r", "n")
 
 
+@pytest.mark.parametrize("rate, warned", [({"train": 0, "val": 0, "test": 0}, True),
+                                           ({}, True), ({"train": 0.8}, False)])
+def test_a_gsprocessing_split_rate_of_zeros_is_warned_about(rate, warned):
+    """GSProcessing's ``split_rate`` is a dict whose missing keys are 0: all zero (or empty)
+    puts no row in a mask, the same warning as GConstruct's ``split_pct`` [0, 0, 0]."""
+    raw = {"graph": {"edges": [{"data": {"format": "csv", "files": ["e.csv"]},
+                                "source": {"column": "a", "type": "n"},
+                                "dest": {"column": "b", "type": "n"}, "relation": {"type": "r"},
+                                "labels": [{"column": "y", "type": "classification",
+                                            "split_rate": rate}]}]}}
+    spec = parse_graph_config(json.dumps(raw), "g.json")
+    expected = ("graph.edges[0].labels[0].split_rate: every fraction is 0: no row is in the "
+                "train, val or test mask (every mask is written false)",)
+    assert spec.warnings == (expected if warned else ())
+
+
 def test_a_model_that_is_not_local_is_a_config_error():
     with pytest.raises(ConfigError, match=r"graph.nodes\[2\].features\[3\].transformation: "
                                           r"tokenize_hf: model 'bert-base-uncased' is not "
