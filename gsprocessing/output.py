@@ -172,8 +172,13 @@ class Report:
 
 
 def write_table(df, path: str) -> None:
-    """Write one keyed table as Parquet (the directory must not exist)."""
-    df.write.mode("errorifexists").parquet(path)
+    """Write one keyed table as Parquet (the directory must not exist).
+
+    With Parquet's version-2 encodings: integers are delta-encoded, so the dense keys (``nid``,
+    ``eid``: consecutive within a file) take almost nothing and ``src``/``dst`` less; at 10M
+    edges the purchases table is 38 MB instead of 89 MB, for the same time (design notes,
+    stop 27). Spark (3.3 and later) and pyarrow read them."""
+    df.write.mode("errorifexists").option("parquet.writer.version", "v2").parquet(path)
 
 
 def read_manifest(fs, root: str) -> Manifest:
