@@ -286,7 +286,9 @@ def _disambiguate(blocks: Sequence, taken: Dict[str, str], what: str, p: Problem
         if mine:
             b = dataclasses.replace(b, renamed=tuple((new, c) for c, new in mine.items()),
                                     features=tuple(dataclasses.replace(
-                                        f, columns=tuple(mine.get(c, c) for c in f.columns))
+                                        f, columns=tuple(mine.get(c, c) for c in f.columns),
+                                        source_columns=f.columns)
+                                        if mine.keys() & set(f.columns) else f
                                         for f in b.features))
         out[b.where] = b
     return out

@@ -42,6 +42,9 @@ class FeatureSpec:
     params: Dict[str, Any] = field(default_factory=dict)
     out_dtype: str = "float32"
     where: str = ""
+    # the input columns as the config names them, where ``columns`` are renamed inside (two
+    # blocks of one type read a column of one name: config.build._disambiguate); () = columns
+    source_columns: Tuple[str, ...] = ()
 
 
 TASKS = ("classification", "regression", "link_prediction")

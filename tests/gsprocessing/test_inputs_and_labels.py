@@ -511,6 +511,28 @@ def test_integer_classes_kept_as_given_when_sensible(spark, caplog, values, kept
     assert [r.label for r in got] == encoded
 
 
+def test_a_column_name_in_two_blocks_of_a_type_is_two_columns(spark, tmp_path):
+    """Two blocks of one node type each have an ``x``: each feature reads its own block's (the
+    second is renamed inside), and transforms.json names the column as the config does."""
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "a.csv").write_text("id,x\n1,0\n2,10\n")
+    (data / "b.csv").write_text("id,x\n1,5\n2,3\n")
+    (data / "e.csv").write_text("s,d\n1,2\n")
+    graph = parse_graph_config(json.dumps({
+        "nodes": [{"node_type": "n", "format": {"name": "csv"}, "files": f, "node_id_col": "id",
+                   "features": [{"feature_col": "x", "feature_name": name,
+                                 "transform": {"name": "max_min_norm"}}]}
+                  for f, name in (("a.csv", "xa"), ("b.csv", "xb"))],
+        "edges": [{"relation": ["n", "e", "n"], "format": {"name": "csv"}, "files": "e.csv",
+                   "source_id_col": "s", "dest_id_col": "d"}]}), "g.json")
+    process(spark, graph, ProcessOptions(input_prefix=str(data), output=str(tmp_path / "o")))
+    rows = sorted(read_parquet(tmp_path / "o" / "nodes" / "n").to_pylist(), key=lambda r: r["nid"])
+    assert [(r["xa"], r["xb"]) for r in rows] == [([0.0], [1.0]), ([1.0], [0.0])]
+    states = json.loads((tmp_path / "o" / "transforms.json").read_text())["nodes"]["n"]
+    assert {k: v["columns"] for k, v in states["features"].items()} == {"xa": ["x"], "xb": ["x"]}
+
+
 def test_label_readings_that_may_surprise_are_in_the_report_and_summary(spark, tmp_path):
     """Negative integer classes (and renumbered integers) were only logged: report.json's
     warnings and the printed summary carry them, in one order however the types ran."""
