@@ -16,6 +16,7 @@ import itertools
 import json
 import logging
 import platform
+import re
 import time
 from typing import Dict, List, Optional, Tuple
 
@@ -89,8 +90,7 @@ def process(spark: SparkSession, spec: GraphSpec, options: ProcessOptions) -> ou
         run.report.warnings = list(spec.warnings) + input_warnings
         known = len(run.report.warnings)
         manifest = _build(run, tables)
-        # (what the data showed, added by types that may run at once: in a stable order)
-        run.report.warnings[known:] = sorted(run.report.warnings[known:])
+        run.report.warnings[known:] = in_stable_order(run.report.warnings[known:])
         manifest.timings["total_s"] = round(time.time() - started, 2)
         _write_json(fs, run, manifest)
         fs.delete(run.scratch.root)
@@ -100,6 +100,15 @@ def process(spark: SparkSession, spec: GraphSpec, options: ProcessOptions) -> ou
         raise
     log.info("processed graph written to %s in %.1f s", options.output, time.time() - started)
     return manifest
+
+
+def in_stable_order(warnings: List[str]) -> List[str]:
+    """Warnings about the data, which types that run at once add in any order, sorted by the
+    place they name with its numbers as numbers (``nodes[2]`` before ``nodes[10]``)."""
+    def key(text: str):
+        return [(0, int(part), "") if part.isdigit() else (1, 0, part)
+                for part in re.split(r"([0-9]+)", text)]
+    return sorted(warnings, key=key)
 
 
 def _previous_transforms(fs: HadoopFS, path):

@@ -134,11 +134,13 @@ def _saved_features(run: Run, saved: Dict[str, Any], specs: Sequence[FeatureSpec
     fitted = []
     for spec in specs:
         state = saved.get("features", {}).get(spec.name)
+        columns = list(spec.source_columns or spec.columns)
+        # (files written before source_columns show a renamed column by its inside name)
         if state is None or state.get("transform") != spec.transform or \
-                list(state.get("columns", [])) != list(spec.columns):
+                list(state.get("columns", [])) not in (columns, list(spec.columns)):
             raise InputError(f"--transforms-from {run.options.transforms_from}: {spec.where}: no "
                              f"saved state for feature '{spec.name}' ({spec.transform} of "
-                             f"{list(spec.columns)}) of {kind[:-1]} type '{name}'")
+                             f"{columns}) of {kind[:-1]} type '{name}'")
         fitted.append(FittedFeature.from_dict(spec, state))
     return fitted
 

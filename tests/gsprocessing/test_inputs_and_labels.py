@@ -16,7 +16,7 @@ from gsprocessing.config import parse_graph_config
 from gsprocessing.config.schema import LabelSpec
 from gsprocessing.fitpass import FitPass
 from gsprocessing.labels import apply_label, finish_label, plan_label, split_counts
-from gsprocessing.pipeline import ProcessOptions, process
+from gsprocessing.pipeline import ProcessOptions, in_stable_order, process
 from tests.conftest import read_parquet
 
 GRAPH = """
@@ -531,6 +531,19 @@ def test_a_column_name_in_two_blocks_of_a_type_is_two_columns(spark, tmp_path):
     assert [(r["xa"], r["xb"]) for r in rows] == [([0.0], [1.0]), ([1.0], [0.0])]
     states = json.loads((tmp_path / "o" / "transforms.json").read_text())["nodes"]["n"]
     assert {k: v["columns"] for k, v in states["features"].items()} == {"xa": ["x"], "xb": ["x"]}
+    # re-applied to new rows: the states are found by those names, and keep their scales
+    (data / "b.csv").write_text("id,x\n1,4\n2,3\n")
+    process(spark, graph, ProcessOptions(input_prefix=str(data), output=str(tmp_path / "r"),
+                                         transforms_from=str(tmp_path / "o" / "transforms.json")))
+    rows = sorted(read_parquet(tmp_path / "r" / "nodes" / "n").to_pylist(), key=lambda r: r["nid"])
+    assert [r["xb"] for r in rows] == [[0.5], [0.0]]
+    # a file written before the names were the config's (the inside name) is read too
+    states["features"]["xb"]["columns"] = ["x@nodes[1]"]
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps({"nodes": {"n": states}, "edges": json.loads(
+        (tmp_path / "o" / "transforms.json").read_text())["edges"]}))
+    process(spark, graph, ProcessOptions(input_prefix=str(data), output=str(tmp_path / "p"),
+                                         transforms_from=str(old)))
 
 
 def test_label_readings_that_may_surprise_are_in_the_report_and_summary(spark, tmp_path):
@@ -558,6 +571,9 @@ def test_label_readings_that_may_surprise_are_in_the_report_and_summary(spark, t
         "without a label, leave it empty instead"]
     report = json.loads((tmp_path / "o" / "report.json").read_text())
     printed = summary(str(tmp_path / "o"), m, report)
+    # (types that run at once add them in any order; they are sorted by the place they name)
+    assert in_stable_order(["nodes[10]: b", "edges[2]: c", "nodes[2]: a", "nodes[2].x: d"]) == \
+        ["edges[2]: c", "nodes[2].x: d", "nodes[2]: a", "nodes[10]: b"]
     assert [line for line in printed if "warning:" in line] == [f"  warning: {w}"
                                                                  for w in warnings]
 
