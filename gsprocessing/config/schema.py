@@ -165,7 +165,20 @@ class GraphSpec:
         return [a for a in self.aligned_edges if a.etype == edge.etype]
 
     def to_dict(self) -> Dict[str, Any]:
-        return asdict(self)
+        """The spec as JSON-able data (manifest.json's ``config``); features show their input
+        columns by the config's names (``source_columns``), not the inside ones."""
+        return _config_names(asdict(self))
+
+
+def _config_names(value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        return type(value)(_config_names(v) for v in value)
+    if not isinstance(value, dict):
+        return value
+    value = {k: _config_names(v) for k, v in value.items()}
+    if "source_columns" in value and "columns" in value:
+        value["columns"] = list(value.pop("source_columns") or value["columns"])
+    return value
 
 
 def etype_name(etype: Tuple[str, str, str]) -> str:

@@ -265,6 +265,8 @@ def test_several_blocks_of_one_node_type_are_joined_and_keep_their_columns_apart
     again = parse(raw).node_specs("user")
     assert again[1].features[0].columns == ("age@nodes[1]",)
     assert again[1].features[0].source_columns == ("age",)  # (as transforms.json shows it)
+    echoed = parse(raw).to_dict()["nodes"][1]["features"][0]  # (manifest.json's config)
+    assert echoed["columns"] == ["age"] and "source_columns" not in echoed
     assert again[1].renamed == (("age@nodes[1]", "age"),) and again[0].renamed == ()
     # A label's column names its output: it must not be read by two blocks
     raw["nodes"][1]["labels"] = [{"label_col": "age", "task_type": "regression"}]
