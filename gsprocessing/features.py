@@ -80,7 +80,7 @@ class FittedFeature:
 
     def to_dict(self) -> Dict[str, Any]:
         return {"transform": self.spec.transform, "params": self.transform.params(),
-                "columns": list(self.spec.source_columns or self.spec.columns),
+                "columns": self.spec.config_columns,
                 "out_dtype": self.spec.out_dtype,
                 "dim": self.dim, "states": [s.to_dict() for s in self.states]}
 

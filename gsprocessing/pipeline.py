@@ -105,9 +105,9 @@ def process(spark: SparkSession, spec: GraphSpec, options: ProcessOptions) -> ou
 def in_stable_order(warnings: List[str]) -> List[str]:
     """Warnings about the data, which types that run at once add in any order, sorted by the
     place they name with its numbers as numbers (``nodes[2]`` before ``nodes[10]``)."""
-    def key(text: str):
-        return [(0, int(part), "") if part.isdigit() else (1, 0, part)
-                for part in re.split(r"([0-9]+)", text)]
+    def key(text: str):  # (split on a group: the numbers are the odd parts)
+        return [int(part) if i % 2 else part
+                for i, part in enumerate(re.split(r"([0-9]+)", text))]
     return sorted(warnings, key=key)
 
 

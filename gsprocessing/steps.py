@@ -134,7 +134,7 @@ def _saved_features(run: Run, saved: Dict[str, Any], specs: Sequence[FeatureSpec
     fitted = []
     for spec in specs:
         state = saved.get("features", {}).get(spec.name)
-        columns = list(spec.source_columns or spec.columns)
+        columns = spec.config_columns
         # (files written before source_columns show a renamed column by its inside name)
         if state is None or state.get("transform") != spec.transform or \
                 list(state.get("columns", [])) not in (columns, list(spec.columns)):

@@ -46,6 +46,11 @@ class FeatureSpec:
     # blocks of one type read a column of one name: config.build._disambiguate); () = columns
     source_columns: Tuple[str, ...] = ()
 
+    @property
+    def config_columns(self) -> List[str]:
+        """The input columns by the config's names (transforms.json and manifest.json)."""
+        return list(self.source_columns or self.columns)
+
 
 TASKS = ("classification", "regression", "link_prediction")
 
