@@ -119,13 +119,18 @@ class Scratch:
 
     def table(self, df: DataFrame, name: str) -> DataFrame:
         """``df`` written, and read back."""
+        return self.stored(df, name)[0]
+
+    def stored(self, df: DataFrame, name: str) -> Tuple[DataFrame, str, List[str]]:
+        """:meth:`table`, with where it was written and the names of its stored columns
+        (``c{i}`` is the i-th name)."""
         with self._lock:
             path = f"{self.root}/{next(self._count):04d}-{_safe(name)}"
         names = df.columns
         stored = df.select(*[F.col(quote(c)).alias(f"c{i}") for i, c in enumerate(names)])
         stored.write.mode("errorifexists").parquet(path)
         back = read_written(self.spark, path, stored.schema)
-        return back.select(*[F.col(f"c{i}").alias(c) for i, c in enumerate(names)])
+        return back.select(*[F.col(f"c{i}").alias(c) for i, c in enumerate(names)]), path, names
 
 
 def read_written(spark: SparkSession, path: str, schema) -> DataFrame:

@@ -21,6 +21,7 @@ from gsprocessing.config import parse_graph_config
 from gsprocessing.config.schema import label_name
 from gsprocessing import output as out
 from gsprocessing.pipeline import DANGLING_POLICIES, DUPLICATE_POLICIES, ProcessOptions, process
+from gsprocessing.steps import DEFAULT_LOCAL_ROWS
 
 log = logging.getLogger("gsprocessing")
 
@@ -53,6 +54,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="node and edge types (and input tables) worked on at once (default: one "
                         "per core, at most 4; 1: one after another); the output does not "
                         "depend on it")
+    p.add_argument("--local-rows", type=_count, default=DEFAULT_LOCAL_ROWS, metavar="N",
+                   help="node tables up to N rows are finished in this process, without Spark "
+                        "queries, when Spark runs in local mode (default %(default)s; 0: never); "
+                        "the output does not depend on it")
     p.add_argument("--spark-conf", action="append", default=[], metavar="KEY=VALUE",
                    help="extra Spark setting, repeatable")
     p.add_argument("--log-level", default="INFO")
@@ -60,12 +65,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _positive(text: str) -> int:
+    return _whole(text, 1)
+
+
+def _count(text: str) -> int:
+    return _whole(text, 0)
+
+
+def _whole(text: str, least: int) -> int:
     try:
         value = int(text)
     except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+        value = least - 1
+    if value < least:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= {least}, got {text!r}")
     return value
 
 
@@ -157,7 +170,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                                  duplicates=args.duplicates,
                                  add_reverse_edges=args.add_reverse_edges,
                                  overwrite=args.overwrite, transforms_from=args.transforms_from,
-                                 parallel=args.parallel)
+                                 parallel=args.parallel, local_rows=args.local_rows)
         manifest = process(spark, spec, options)
         report = json.loads(HadoopFS(spark).read_text(f"{args.output}/{out.REPORT}"))
         print("\n".join(summary(args.output, manifest, report)))

@@ -176,6 +176,10 @@ def finish_node_type(run: Run, numbered: NumberedNodes) -> out.NodeTypeInfo:
     its manifest entry."""
     if numbered.info is not None:
         return numbered.info
+    from gsprocessing import local_nodes  # (imports numpy and pyarrow: not before the session)
+    info = local_nodes.finish(run, numbered)
+    if info is not None:
+        return info
     ntype, df, rep, count = numbered.ntype, numbered.df, numbered.rep, numbered.count
     blocks = run.spec.node_specs(ntype)
     labels = [lab for b in blocks for lab in b.labels]

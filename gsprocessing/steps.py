@@ -32,6 +32,8 @@ from gsprocessing.transforms.base import quote
 log = logging.getLogger(__name__)
 DANGLING_POLICIES = ("error", "drop", "add")
 DUPLICATE_POLICIES = ("error", "first")
+# node tables up to this many rows are finished by the local engine (gsprocessing.local)
+DEFAULT_LOCAL_ROWS = 1_000_000
 
 
 @dataclass
@@ -48,6 +50,9 @@ class ProcessOptions:
     transforms_from: Optional[str] = None   # an earlier run's transforms.json
     # node/edge types built at once (gsprocessing.scheduler); None: one per core, at most 4
     parallel: Optional[int] = None
+    # node tables up to this many rows are finished by the local engine when Spark runs in
+    # local mode (gsprocessing.local); 0: never
+    local_rows: int = DEFAULT_LOCAL_ROWS
 
 
 @dataclass
@@ -113,8 +118,8 @@ def fit_table(run: Run, kind: str, name: str, df: DataFrame, features: Sequence[
     if saved is None:
         planned = plan_features(df, features, fit)
     else:
-        fitted = _saved_features(run, saved, features, kind, name)
-    old_labels = [_saved_label(run, saved, i, spec, kind, name) for i, spec in enumerate(labels)]
+        fitted = saved_features(run, saved, features, kind, name)
+    old_labels = [saved_label(run, saved, i, spec, kind, name) for i, spec in enumerate(labels)]
     for i, (spec, old) in enumerate(zip(labels, old_labels)):
         plan_label(df, spec, old, fit, f"l{i}_", run.options.seed, key, rows)
     if unique is not None:
@@ -129,7 +134,7 @@ def fit_table(run: Run, kind: str, name: str, df: DataFrame, features: Sequence[
                     repeated=result.counts(REPEATED) if unique is not None else None)
 
 
-def _saved_features(run: Run, saved: Dict[str, Any], specs: Sequence[FeatureSpec], kind: str,
+def saved_features(run: Run, saved: Dict[str, Any], specs: Sequence[FeatureSpec], kind: str,
                     name: str) -> List[FittedFeature]:
     fitted = []
     for spec in specs:
@@ -145,7 +150,7 @@ def _saved_features(run: Run, saved: Dict[str, Any], specs: Sequence[FeatureSpec
     return fitted
 
 
-def _saved_label(run: Run, saved: Optional[Dict[str, Any]], i: int, spec: LabelSpec, kind: str,
+def saved_label(run: Run, saved: Optional[Dict[str, Any]], i: int, spec: LabelSpec, kind: str,
                  name: str) -> Optional[LabelState]:
     """The earlier run's state of the ``i``-th label (None: not re-applying)."""
     if saved is None:

@@ -18,7 +18,7 @@ import codecs
 import functools
 import operator
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Mapping, Optional, Sequence
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -59,6 +59,9 @@ class InputTable:
     # (read_footers) for scan's statistics when there are at most MAX_FOOTER_FILES files.
     file_schemas: Optional[List] = None
     footers: Optional[List] = None
+    # where scan parsed a CSV (JSON, HDF5) table into the scratch space, and the names of the
+    # stored columns (c0, c1, ...): the local engine reads it (gsprocessing.local_nodes)
+    copy: Optional[Tuple[str, List[str]]] = None
 
     def describe(self) -> str:
         shown = ", ".join(self.files[:3]) + (f" (+{len(self.files) - 3} more)"
@@ -434,7 +437,8 @@ def _scan_csv(table: InputTable, columns: Sequence[str], used: Sequence[str], ag
     if scratch is None:
         copy = kept.localCheckpoint(eager=True)
     else:
-        copy = scratch.table(kept, f"input-{table.where}")
+        copy, path, names = scratch.stored(kept, f"input-{table.where}")
+        table.copy = (path, names)
     values = observed()
     if values["__gm_bad"]:
         _raise_ragged(table, columns, int(values["__gm_bad"]))

@@ -100,6 +100,21 @@ class Transform(ABC):
         """The output as a column expression, for transforms that are one (most are)."""
         raise NotImplementedError
 
+    # The local engine (:mod:`gsprocessing.local`): the same statistics and outputs from a
+    # column in memory (a :class:`gsprocessing.local.LocalColumn`), for transforms that have a
+    # local form; the others raise ``Unsupported`` and their table runs in Spark.
+
+    def local_stats(self, column) -> Dict[str, Any]:
+        """What ``aggregates`` computes in Spark, under the same names (and ``value_counts``:
+        the counts of ``counted``'s values), from ``column`` in memory."""
+        from gsprocessing.local import Unsupported
+        raise Unsupported(f"{self.name} has no local form")
+
+    def apply_local(self, column, state: State):
+        """:meth:`apply`'s vectors from ``column`` in memory: an (n, dim) float64 array."""
+        from gsprocessing.local import Unsupported
+        raise Unsupported(f"{self.name} has no local form")
+
     def elements(self, df: DataFrame, column: str, state: State) -> Optional[List[Column]]:
         """The output's elements as scalar columns, for a transform whose vector is
         ``F.array`` of them (and nothing else); None otherwise. A feature then builds its vector

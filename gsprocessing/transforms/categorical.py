@@ -236,13 +236,13 @@ class ToCategorical(Transform):
         if column_kind(df, column) != "array" and self.separator is None:
             value = F.trim(F.col(quote(column)).cast(STRING))  # one value per row
             empty = value.isNull() | (value == "")
-            slots = {i: value == F.lit(v) for v, i in lookup.items()}
+            slots = _slots(lookup, lambda v: value == F.lit(v))
             unknown = ~empty & ~value.isin(*known) if known else ~empty
         else:
             df = df.withColumn(name, self._tokens(df, column))
             tokens = F.col(name)
             empty = F.size(tokens) == 0
-            slots = {i: F.array_contains(tokens, v) for v, i in lookup.items()}
+            slots = _slots(lookup, lambda v: F.array_contains(tokens, v))
             unknown = F.size(F.array_except(tokens, F.array(*known))) > 0 if known else ~empty
         if state.other_index is not None:
             slots[state.other_index] = unknown
@@ -251,6 +251,48 @@ class ToCategorical(Transform):
         hot = [F.when(slots[i], F.lit(1.0)).otherwise(F.lit(0.0)).cast(FLOAT)
                if i in slots else F.lit(0.0).cast(FLOAT) for i in range(state.width())]
         return df.withColumn(out, F.array(*hot)).drop(name)
+
+
+    def local_stats(self, column) -> Dict[str, Any]:
+        if self.mapping is not None:
+            return {}
+        from gsprocessing.local import value_counts
+        return {"value_counts": value_counts(column.tokens(self.separator))}
+
+    def local_indices(self, column, state: CategoricalState) -> List[List[int]]:
+        """:meth:`apply_indices` of the column in memory: each row's positions, ascending."""
+        lookup, other, missing = state.lookup(), state.other_index, state.missing_index
+        rows = []
+        for tokens in column.tokens(self.separator):
+            if not tokens:
+                rows.append([missing] if missing is not None else [])
+                continue
+            found = {lookup.get(t, other) for t in tokens}
+            if None in found:
+                if self.unseen == "error" and other is None:
+                    from gsprocessing.local import Unsupported
+                    raise Unsupported("a value outside the categories (unseen: error)")
+                found.discard(None)
+            rows.append(sorted(found))
+        return rows
+
+    def apply_local(self, column, state: CategoricalState):
+        import numpy as np
+
+        rows = self.local_indices(column, state)
+        hot = np.zeros((len(rows), state.width()))
+        for r, positions in enumerate(rows):
+            hot[r, positions] = 1.0
+        return hot
+
+
+def _slots(lookup: Mapping[str, int], has: Callable[[str], Column]) -> Dict[int, Column]:
+    """Position → whether a row has one of the values at that position (a ``mapping`` may put
+    several values at one position: any of them sets it)."""
+    slots: Dict[int, Column] = {}
+    for value, i in lookup.items():
+        slots[i] = has(value) if i not in slots else slots[i] | has(value)
+    return slots
 
 
 def literal_map(lookup: Mapping[str, int]) -> Column:

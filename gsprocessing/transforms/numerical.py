@@ -81,7 +81,7 @@ class _Numeric(Transform):
                   where: str) -> NumericState:
         if stats["bad"]:
             raise_bad_numbers(df, column, stats["bad"], where)
-        if self.imputer == "most_frequent":
+        if self.imputer == "most_frequent" and "mode" not in stats:  # (local: in stats)
             values = df.select(as_double(df, column).alias("v"))
             stats = {**stats, "mode": most_frequent(values, "v").first()["mode"]}
         return self.state_from_stats(stats)
@@ -118,6 +118,41 @@ class _Numeric(Transform):
 
     def expression(self, df: DataFrame, column: str, state: NumericState) -> Column:
         return F.array(*self.elements(df, column, state))
+
+    def local_stats(self, column) -> Dict[str, Any]:
+        from gsprocessing import local
+        import numpy as np
+
+        x = column.doubles()
+        present = ~np.isnan(x)
+        values = x[present]
+        whole = column.integers()
+        total = local.exact_sum(values, whole[present] if whole is not None else None)
+        stats = {"min": float(values.min()) if len(values) else None,
+                 "max": float(values.max()) if len(values) else None, "sum": total,
+                 "rows": len(x), "bad": 0, "count": len(values)}
+        if self.imputer == "mean":
+            stats["mean"] = total / len(values) if len(values) else None
+        elif self.imputer == "median":
+            stats["median"] = local.percentile(values, 0.5)
+        elif self.imputer == "most_frequent":
+            stats["mode"] = local.mode(values)
+        return stats
+
+    def apply_local(self, column, state: NumericState):
+        """:meth:`scaled` of the column in memory, as an (n, 1) array: the same IEEE
+        operations in the same order."""
+        import numpy as np
+
+        x = column.doubles()
+        if state.fill is None:
+            return self._scale_local(x, state).reshape(-1, 1)
+        return self._scale_local(np.where(np.isnan(x), float(state.fill), x),
+                                 state).reshape(-1, 1)
+
+    def _scale_local(self, x, state: NumericState):
+        """:meth:`_scale` of a float64 array (NaN: missing, stays NaN)."""
+        return x
 
 
 class Unscaled(_Numeric):
@@ -185,6 +220,15 @@ class MaxMinNorm(_Numeric):
             clipped = F.when(x.isNotNull(), clipped)
         return (clipped - F.lit(state.low)) / F.lit(span) if span > 0 else x * F.lit(0.0)
 
+    def _scale_local(self, x, state: NumericState):
+        import numpy as np
+
+        span = state.high - state.low
+        if not span > 0:
+            return x * 0.0
+        with np.errstate(invalid="ignore"):
+            return (np.minimum(np.maximum(x, state.low), state.high) - state.low) / span
+
 
 class Standard(_Numeric):
     """GConstruct/GSProcessing ``standard``: divide by the column's sum."""
@@ -199,6 +243,9 @@ class Standard(_Numeric):
 
     def _scale(self, x: Column, state: NumericState, present: bool = False) -> Column:
         return x / F.lit(state.total) if state.total != 0 else x * F.lit(0.0)
+
+    def _scale_local(self, x, state: NumericState):
+        return x / state.total if state.total != 0 else x * 0.0
 
 
 NORMALIZERS = {"none": Unscaled, "min-max": MaxMinNorm, "standard": Standard}
@@ -252,6 +299,12 @@ class Numerical(Transform):
     def elements(self, df: DataFrame, column: str,
                  state: NumericalState) -> Optional[List[Column]]:
         return self._inner.elements(df, column, state)
+
+    def local_stats(self, column) -> Dict[str, Any]:
+        return self._inner.local_stats(column)
+
+    def apply_local(self, column, state: NumericalState):
+        return self._inner.apply_local(column, state)
 
 
 @dataclass

@@ -1,0 +1,329 @@
+"""The local engine: a small node table's features, labels and splits computed in this process.
+
+Why: at the sizes a laptop or a single machine processes, a Spark query costs more than its
+rows. Each node type with features needs two queries (its fit pass and its write), and in a
+fresh JVM each costs seconds of planning, code generation and JIT compiling whatever its size
+(design notes, stops 11-27): at 10M edges the two node types' four queries took about 15 s of
+one core for 700K rows, against 3 s for the same work with numpy and pyarrow. So a node type
+whose table is small (``--local-rows``, default
+:data:`gsprocessing.steps.DEFAULT_LOCAL_ROWS`) and on the local
+filesystem is finished here, when Spark runs in local mode.
+
+What stays in Spark: reading and checking the input (a CSV table is still parsed once by Spark
+into the scratch space, with its counts and errors; the local engine reads that copy), the id
+map, and everything about edges. What runs here is :func:`gsprocessing.node_types.
+finish_node_type`'s work: the fit pass, the features, the labels and their random split, the
+duplicate-id check and the nodes/ table.
+
+One semantics, two engines: each transform states the statistics it learns from under the same
+names in both (``Transform.aggregates`` in Spark, ``Transform.local_stats`` here), and the
+states are built from them by the same code (``fit_extra``, ``finish_label``), so a state fitted
+here is the one Spark fits, and transforms.json re-applies either way. What only one engine can
+do exactly raises :class:`Unsupported` before anything is written, and Spark runs the type
+instead: a transform or label without a local form, a custom split, a column type the engine
+does not read (a float column read as text, a string that is not a plain decimal number), or a
+sum too large for the exact decimal sum. Tests compare the two engines' outputs table by table.
+"""
+
+from __future__ import annotations
+
+import decimal
+import logging
+import os
+import re
+import uuid
+from collections import Counter
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+log = logging.getLogger(__name__)
+
+class Unsupported(Exception):
+    """The local engine cannot give exactly the Spark path's result here (the reason)."""
+
+
+# -- columns ---------------------------------------------------------------------------------
+
+_NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
+
+
+class LocalColumn:
+    """One input column in memory (a pyarrow array in node order), read as Spark reads it."""
+
+    def __init__(self, name: str, array: pa.Array) -> None:
+        self.name = name
+        self.array = array
+        t = array.type
+        if pa.types.is_string(t) or pa.types.is_large_string(t):
+            self.kind = "string"
+        elif pa.types.is_integer(t):
+            self.kind = "integral"
+        elif pa.types.is_floating(t):
+            self.kind = "floating"
+        elif (pa.types.is_list(t) or pa.types.is_large_list(t)) and (
+                pa.types.is_string(t.value_type) or pa.types.is_integer(t.value_type)):
+            self.kind = "array"
+        else:
+            self.kind = "other"
+
+    def __len__(self) -> int:
+        return len(self.array)
+
+    def unsupported(self, what: str) -> Unsupported:
+        return Unsupported(f"column '{self.name}' ({self.array.type}) {what}")
+
+    def integers(self) -> Optional[np.ndarray]:
+        """An integral column's values as int64 (missing: 0, see :meth:`doubles`), else None."""
+        if self.kind != "integral":
+            return None
+        return self.array.fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
+
+    def doubles(self) -> np.ndarray:
+        """The column as float64, NaN where a value is missing, NaN or infinite (as
+        ``transforms.base.as_double``: missing, not a number to fit on). Strings: trimmed of
+        spaces, empty is missing; only plain decimal numbers are read here (Java's parser takes
+        forms Python's does not, and the reverse)."""
+        if self.kind in ("integral", "floating"):
+            x = self.array.cast(pa.float64()).fill_null(np.nan).to_numpy(zero_copy_only=False)
+            return np.where(np.isfinite(x), x, np.nan)
+        if self.kind != "string":
+            raise self.unsupported("is not read as numbers by the local engine")
+        out = np.full(len(self.array), np.nan)
+        for i, v in enumerate(self.array.to_pylist()):
+            if v is None:
+                continue
+            v = v.strip(" ")
+            if v == "":
+                continue
+            if not _NUMBER.fullmatch(v):
+                raise self.unsupported(f"has a value that is not a plain number ({v[:40]!r})")
+            out[i] = float(v)
+        return np.where(np.isfinite(out), out, np.nan)
+
+    def texts(self) -> List[Optional[str]]:
+        """Each value as Spark's cast to string gives it (None: missing)."""
+        if self.kind == "string":
+            return self.array.to_pylist()
+        if self.kind == "integral":
+            return [None if v is None else str(v) for v in self.array.to_pylist()]
+        raise self.unsupported("is not read as text by the local engine")
+
+    def tokens(self, separator: Optional[str]) -> List[List[str]]:
+        """Each row's values as ``transforms.base.value_tokens`` gives them: the elements of an
+        array, the parts of a string between ``separator``s, else the one value; spaces
+        trimmed, empty values dropped."""
+        if self.kind == "array":
+            return [[] if row is None else
+                    [t for t in (None if e is None else str(e).strip(" ") for e in row)
+                     if t] for row in self.array.to_pylist()]
+        texts = self.texts()
+        if separator is None:
+            return [[t] if (t := (v.strip(" ") if v is not None else None)) else []
+                    for v in texts]
+        spaced = re.compile(" *" + re.escape(separator) + " *")
+        out = []
+        for v in texts:
+            if v is None:
+                out.append([])
+                continue
+            out.append([p for p in spaced.split(v.strip(" ")) if p])
+        return out
+
+
+# -- statistics as Spark's aggregates compute them -------------------------------------------
+
+_EXACT = decimal.Decimal("1e-18")  # transforms.base.EXACT: decimal(38, 18)
+_LONG_MIN, _LONG_MAX = -(1 << 63), (1 << 63) - 1
+
+
+def as_exact(values: np.ndarray) -> List[decimal.Decimal]:
+    """Each double as Spark's cast to decimal(38, 18) gives it: the shortest decimal that reads
+    back as the double, rounded half up to 18 places. (Java 17's ``Double.toString`` is not
+    always the shortest: for such a value with digits beyond the 18th place the two may differ
+    by 1e-18 before rounding to a double.)"""
+    with decimal.localcontext(decimal.Context(prec=80)):
+        return [decimal.Decimal(repr(float(v))).quantize(_EXACT, decimal.ROUND_HALF_UP)
+                for v in values.tolist()]
+
+
+def exact_sum(x: np.ndarray, whole: Optional[np.ndarray] = None) -> Optional[float]:
+    """``transforms.base.exact_sum`` of the present values ``x`` (``whole``: the same as int64
+    when the column is integral). None when there is none."""
+    if len(x) == 0:
+        return None
+    if whole is not None:
+        total = sum(whole.tolist())
+        if not _LONG_MIN <= total <= _LONG_MAX:
+            raise Unsupported("an integer sum beyond the long range (Spark sums it as doubles)")
+        return float(total)
+    if max(abs(float(x.min())), abs(float(x.max()))) >= 1e20:
+        raise Unsupported("values beyond 1e20 (Spark sums them as doubles, in its order)")
+    uniques, counts = np.unique(x, return_counts=True)
+    with decimal.localcontext(decimal.Context(prec=80)):
+        total = sum((d * c for d, c in zip(as_exact(uniques), counts.tolist())),
+                    decimal.Decimal(0))
+    if abs(total) >= decimal.Decimal(10) ** 20:
+        raise Unsupported("a sum beyond 1e20 (Spark sums it as doubles, in its order)")
+    return float(total)
+
+
+def exact_sums(x: np.ndarray) -> Dict[str, Any]:
+    """``transforms.base.exact_sums`` (s1, s2, fit) of the present values ``x``."""
+    if len(x) and float(np.abs(x).max()) >= 1e10:
+        raise Unsupported("values whose squares leave decimal(38, 18) (Spark's mean and std "
+                          "are then sums of doubles, in its order)")
+    if not len(x):
+        return {"s1": None, "s2": None, "fit": 0}
+    with decimal.localcontext(decimal.Context(prec=80)):
+        s1 = sum(as_exact(x), decimal.Decimal(0))
+        s2 = sum(as_exact(x * x), decimal.Decimal(0))
+    if abs(s2) >= decimal.Decimal(10) ** 20:
+        raise Unsupported("a sum of squares beyond 1e20")
+    return {"s1": s1, "s2": s2, "fit": len(x)}
+
+
+def percentile(x: np.ndarray, p: float) -> Optional[float]:
+    """Spark's exact ``percentile`` of the present values ``x``: linear between the two values
+    around position p * (n - 1) of the sorted values."""
+    if len(x) == 0:
+        return None
+    s = np.sort(x)
+    position = p * (len(s) - 1)
+    lower, higher = int(np.floor(position)), int(np.ceil(position))
+    a, b = float(s[lower]), float(s[higher])
+    if lower == higher or a == b:
+        return a
+    return (higher - position) * a + (position - lower) * b
+
+
+def mode(x: np.ndarray) -> Optional[float]:
+    """``transforms.base.most_frequent``: the most frequent present value, ties by the smallest."""
+    if len(x) == 0:
+        return None
+    uniques, counts = np.unique(x, return_counts=True)
+    return float(uniques[int(np.argmax(counts))])  # (np.unique sorts: the first max is smallest)
+
+
+def value_counts(rows: Sequence[Sequence[str]]) -> Dict[str, int]:
+    """How often each value occurs, every occurrence counted (as ``FitPass.add_counted``)."""
+    counts: Counter = Counter()
+    for row in rows:
+        counts.update(row)
+    return dict(counts)
+
+
+# -- the random split's order: Spark's xxhash64 ------------------------------------------------
+
+_P1, _P2, _P3 = 0x9E3779B185EBCA87, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9
+_P4, _P5 = 0x85EBCA77C2B2AE63, 0x27D4EB2F165667C5
+_M = (1 << 64) - 1
+
+
+def _fmix(h):
+    h = h ^ (h >> np.uint64(33))
+    h = h * np.uint64(_P2)
+    h = h ^ (h >> np.uint64(29))
+    h = h * np.uint64(_P3)
+    return h ^ (h >> np.uint64(32))
+
+
+def _rotl(x, r: int):
+    return (x << np.uint64(r)) | (x >> np.uint64(64 - r))
+
+
+def _seed_hash(seed: int) -> int:
+    """xxhash64 of the literal ``seed`` from Spark's seed 42: an int literal when it fits 32
+    bits (``F.lit``), else a long."""
+    with np.errstate(over="ignore"):
+        s = np.array([42], dtype=np.uint64)
+        if -(1 << 31) <= seed < (1 << 31):
+            h = s + np.uint64(_P5) + np.uint64(4)
+            h = h ^ (np.uint64(seed & 0xFFFFFFFF) * np.uint64(_P1))
+            h = _rotl(h, 23) * np.uint64(_P2) + np.uint64(_P3)
+            return int(_fmix(h)[0])
+        return int(_hash_longs(np.array([seed], dtype=np.int64), 42)[0]) & _M
+
+
+def _hash_longs(values: np.ndarray, seed: int) -> np.ndarray:
+    """Spark's ``XXH64.hashLong`` of each int64 with ``seed``, as int64."""
+    with np.errstate(over="ignore"):
+        v = values.astype(np.int64).view(np.uint64)
+        h = np.full(len(v), np.uint64(seed & _M)) + np.uint64(_P5) + np.uint64(8)
+        h = h ^ (_rotl(v * np.uint64(_P2), 31) * np.uint64(_P1))
+        h = _rotl(h, 27) * np.uint64(_P1) + np.uint64(_P4)
+        return _fmix(h).view(np.int64)
+
+
+def row_hash(seed: int, keys: np.ndarray) -> np.ndarray:
+    """``labels._row_hash``: Spark's ``xxhash64(lit(seed), key)`` of int64 keys."""
+    return _hash_longs(keys, _seed_hash(seed))
+
+
+# -- reading -----------------------------------------------------------------------------------
+
+def local_path(uri: str) -> Optional[str]:
+    """The filesystem path of a local URI (``file:`` or no scheme), else None."""
+    if uri.startswith("file://"):
+        return uri[len("file://"):] if uri[len("file://"):].startswith("/") else None
+    if uri.startswith("file:"):
+        return uri[len("file:"):]
+    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", uri):
+        return None
+    return uri
+
+
+def read_parquet_dir(path: str, columns: Sequence[str]) -> pa.Table:
+    """The Parquet files of a directory Spark wrote (``part-*``, not ``_SUCCESS`` or checksums),
+    in name order."""
+    names = sorted(f for f in os.listdir(path) if f.endswith(".parquet") and
+                   not f.startswith(("_", ".")))
+    tables = [pq.read_table(os.path.join(path, f), columns=list(columns)) for f in names]
+    if not tables:
+        raise Unsupported(f"{path}: no Parquet file")
+    return pa.concat_tables(tables)
+
+
+def write_parquet_dir(table: pa.Table, path: str) -> None:
+    """``table`` as a directory of one Parquet file, as ``output.write_table`` writes (Parquet's
+    version-2 encodings): written under a temporary name, then renamed."""
+    if os.path.exists(path):
+        raise FileExistsError(f"{path} exists")
+    tmp = f"{path}.tmp-{uuid.uuid4().hex}"
+    os.makedirs(tmp)
+    pq.write_table(table, os.path.join(tmp, "part-00000-local.snappy.parquet"),
+                   compression="snappy", data_page_version="2.0", version="2.6")
+    open(os.path.join(tmp, "_SUCCESS"), "w").close()
+    os.rename(tmp, path)
+
+
+def list_array(rows: Sequence[Optional[Sequence[Any]]], value_type: pa.DataType) -> pa.Array:
+    """A list column from Python rows (None: a missing row)."""
+    return pa.array(rows, type=pa.list_(value_type))
+
+
+def split_sizes(n: int, fractions: Sequence[float]) -> Tuple[int, int, int]:
+    """Rows of train, val and test among ``n`` labelled rows (``labels._split_bounds``)."""
+    tr, va, te = fractions
+    n_train = round(n * tr)
+    n_val = min(round(n * (tr + va)), n) - n_train
+    n_test = min(round(n * (tr + va + te)), n) - n_train - n_val
+    return n_train, n_val, n_test
+
+
+def split_masks(labelled: np.ndarray, keys: np.ndarray, seed: int,
+                fractions: Sequence[float]) -> Tuple[List[np.ndarray], Tuple[int, int, int]]:
+    """The three masks of a random split: the labelled rows ordered by (xxhash64(seed, key),
+    key), the first of them train, then val, then test (``labels.apply_label``)."""
+    rows = np.flatnonzero(labelled)
+    sizes = split_sizes(len(rows), fractions)
+    order = rows[np.lexsort((keys[rows], row_hash(seed, keys[rows])))]
+    masks, start = [], 0
+    for size in sizes:
+        mask = np.zeros(len(keys), dtype=bool)
+        mask[order[start:start + size]] = True
+        masks.append(mask)
+        start += size
+    return masks, sizes
