@@ -32,11 +32,11 @@ import logging
 import os
 import re
 import uuid
-from collections import Counter
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 log = logging.getLogger(__name__)
@@ -47,11 +47,19 @@ class Unsupported(Exception):
 
 # -- columns ---------------------------------------------------------------------------------
 
-_NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
+_NUMBER = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"  # (plain decimals)
+# Java's regex $ also matches before a line terminator that ends the text; RE2's does not
+LINE_END = "[\r\n\u0085\u2028\u2029]"
+
+
+def one_java_char(text: str) -> bool:
+    """Whether ``text`` is one Java char (one UTF-16 unit)."""
+    return len(text.encode("utf-16-le")) == 2
 
 
 class LocalColumn:
-    """One input column in memory (a pyarrow array in node order), read as Spark reads it."""
+    """One input column in memory (a pyarrow array in node order), read as Spark reads it.
+    Everything is done with pyarrow's compute functions and numpy, not row by row."""
 
     def __init__(self, name: str, array: pa.Array) -> None:
         self.name = name
@@ -81,6 +89,14 @@ class LocalColumn:
             return None
         return self.array.fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
 
+    def strings(self) -> pa.Array:
+        """The column as Spark's cast to string gives it (null: missing)."""
+        if self.kind == "string":
+            return self.array.cast(pa.string())
+        if self.kind == "integral":
+            return pc.cast(self.array, pa.string())
+        raise self.unsupported("is not read as text by the local engine")
+
     def doubles(self) -> np.ndarray:
         """The column as float64, NaN where a value is missing, NaN or infinite (as
         ``transforms.base.as_double``: missing, not a number to fit on). Strings: trimmed of
@@ -91,46 +107,37 @@ class LocalColumn:
             return np.where(np.isfinite(x), x, np.nan)
         if self.kind != "string":
             raise self.unsupported("is not read as numbers by the local engine")
-        out = np.full(len(self.array), np.nan)
-        for i, v in enumerate(self.array.to_pylist()):
-            if v is None:
-                continue
-            v = v.strip(" ")
-            if v == "":
-                continue
-            if not _NUMBER.fullmatch(v):
-                raise self.unsupported(f"has a value that is not a plain number ({v[:40]!r})")
-            out[i] = float(v)
-        return np.where(np.isfinite(out), out, np.nan)
+        text = pc.utf8_trim(self.strings(), " ")
+        text = pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
+        plain = pc.match_substring_regex(text, _NUMBER).fill_null(True)
+        if not pc.all(plain).as_py():
+            bad = text.filter(pc.invert(plain))[0].as_py()
+            raise self.unsupported(f"has a value that is not a plain number ({bad[:40]!r})")
+        try:
+            x = pc.cast(text, pa.float64()).fill_null(np.nan).to_numpy(zero_copy_only=False)
+        except pa.ArrowInvalid as err:
+            raise self.unsupported(f"has a number pyarrow does not read ({err})") from None
+        return np.where(np.isfinite(x), x, np.nan)
 
-    def texts(self) -> List[Optional[str]]:
-        """Each value as Spark's cast to string gives it (None: missing)."""
-        if self.kind == "string":
-            return self.array.to_pylist()
-        if self.kind == "integral":
-            return [None if v is None else str(v) for v in self.array.to_pylist()]
-        raise self.unsupported("is not read as text by the local engine")
-
-    def tokens(self, separator: Optional[str]) -> List[List[str]]:
-        """Each row's values as ``transforms.base.value_tokens`` gives them: the elements of an
-        array, the parts of a string between ``separator``s, else the one value; spaces
-        trimmed, empty values dropped."""
+    def tokens(self, separator: Optional[str]) -> Tuple[np.ndarray, pa.Array]:
+        """Each row's values as ``transforms.base.value_tokens`` gives them, as (row, value)
+        pairs in row order: the elements of an array, the parts of a string between
+        ``separator``s (and the spaces around it), else the one value; spaces trimmed, empty
+        values dropped."""
         if self.kind == "array":
-            return [[] if row is None else
-                    [t for t in (None if e is None else str(e).strip(" ") for e in row)
-                     if t] for row in self.array.to_pylist()]
-        texts = self.texts()
-        if separator is None:
-            return [[t] if (t := (v.strip(" ") if v is not None else None)) else []
-                    for v in texts]
-        spaced = re.compile(" *" + re.escape(separator) + " *")
-        out = []
-        for v in texts:
-            if v is None:
-                out.append([])
-                continue
-            out.append([p for p in spaced.split(v.strip(" ")) if p])
-        return out
+            values = pc.utf8_trim(pc.cast(pc.list_flatten(self.array), pa.string()), " ")
+            rows = pc.list_parent_indices(self.array)
+        else:
+            text = pc.utf8_trim(self.strings(), " ")
+            if separator is None:
+                values, rows = text, pa.array(np.arange(len(text), dtype=np.int64))
+            else:
+                parts = pc.split_pattern(text, " ") if separator == " " else \
+                    pc.split_pattern_regex(text, " *" + re.escape(separator) + " *")
+                values, rows = pc.list_flatten(parts), pc.list_parent_indices(parts)
+        keep = pc.and_(pc.is_valid(values), pc.not_equal(values, "").fill_null(False))
+        return (rows.filter(keep).to_numpy(zero_copy_only=False).astype(np.int64),
+                values.filter(keep))
 
 
 # -- statistics as Spark's aggregates compute them -------------------------------------------
@@ -207,12 +214,32 @@ def mode(x: np.ndarray) -> Optional[float]:
     return float(uniques[int(np.argmax(counts))])  # (np.unique sorts: the first max is smallest)
 
 
-def value_counts(rows: Sequence[Sequence[str]]) -> Dict[str, int]:
+def value_counts(values: pa.Array) -> Dict[str, int]:
     """How often each value occurs, every occurrence counted (as ``FitPass.add_counted``)."""
-    counts: Counter = Counter()
-    for row in rows:
-        counts.update(row)
-    return dict(counts)
+    counted = pc.value_counts(values)
+    return dict(zip(counted.field("values").to_pylist(), counted.field("counts").to_pylist()))
+
+
+def positions_array(rows: np.ndarray, positions: np.ndarray, n: int) -> pa.Array:
+    """``list<int32>`` of each row's ``positions`` (pairs sorted by row, then position)."""
+    offsets = np.zeros(n + 1, dtype=np.int32)
+    np.cumsum(np.bincount(rows, minlength=n), out=offsets[1:])
+    return pa.ListArray.from_arrays(pa.array(offsets), pa.array(positions.astype(np.int32)))
+
+
+def distinct_pairs(rows: np.ndarray, positions: np.ndarray, width: int) -> Tuple[np.ndarray,
+                                                                                  np.ndarray]:
+    """The distinct (row, position) pairs, sorted by row, then position."""
+    key = sorted_distinct(rows.astype(np.int64) * max(width, 1) + positions)
+    return key // max(width, 1), key % max(width, 1)
+
+
+def sorted_distinct(values: np.ndarray) -> np.ndarray:
+    """``np.unique`` of a numeric array by sorting (numpy 2's hashing one is slower here)."""
+    s = np.sort(values, kind="stable")
+    keep = np.ones(len(s), dtype=bool)
+    keep[1:] = s[1:] != s[:-1]
+    return s[keep]
 
 
 # -- the random split's order: Spark's xxhash64 ------------------------------------------------
@@ -297,11 +324,6 @@ def write_parquet_dir(table: pa.Table, path: str) -> None:
                    compression="snappy", data_page_version="2.0", version="2.6")
     open(os.path.join(tmp, "_SUCCESS"), "w").close()
     os.rename(tmp, path)
-
-
-def list_array(rows: Sequence[Optional[Sequence[Any]]], value_type: pa.DataType) -> pa.Array:
-    """A list column from Python rows (None: a missing row)."""
-    return pa.array(rows, type=pa.list_(value_type))
 
 
 def split_sizes(n: int, fractions: Sequence[float]) -> Tuple[int, int, int]:

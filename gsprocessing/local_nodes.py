@@ -11,12 +11,12 @@ is taken: its rows in input order are its nodes in nid order.
 from __future__ import annotations
 
 import logging
-import re
 import time
 from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from gsprocessing import output as out
 from gsprocessing.config.schema import LabelSpec, label_name
@@ -27,8 +27,8 @@ from gsprocessing.features import (
 from gsprocessing.fitpass import FitResult
 from gsprocessing.labels import LabelState, MAX_KEPT_CLASS, finish_label
 from gsprocessing.local import (
-    LocalColumn, Unsupported, exact_sums, list_array, local_path, read_parquet_dir, split_masks,
-    write_parquet_dir,
+    LINE_END, LocalColumn, Unsupported, distinct_pairs, exact_sums, local_path,
+    positions_array, read_parquet_dir, split_masks, value_counts, write_parquet_dir,
 )
 from gsprocessing.steps import saved_features, saved_label, capped, dtype_name
 from gsprocessing.transforms import make_transform
@@ -100,7 +100,7 @@ def _finish(run, numbered) -> out.NodeTypeInfo:
     check_output_names([(f.spec, [o.name for o in f.outputs()]) for f in fitted])
     arrays: Dict[str, pa.Array] = {"nid": pa.array(np.arange(count, dtype=np.int64))}
     for f in fitted:
-        arrays.update(_apply_feature(f, columns))
+        arrays.update(_apply_feature(f, columns, count))
     nids = np.arange(count, dtype=np.int64)
     splits = {}
     for spec, state in zip(labels, states):
@@ -197,17 +197,17 @@ def _check_ids(run, ntype: str, block, ids: LocalColumn) -> None:
     from pyspark.sql import types as T
 
     if isinstance(run.id_types[ntype], T.StringType):
-        values = ids.texts()
+        values = ids.strings()
     elif ids.kind == "integral":
-        values = ids.array.to_pylist()
+        values = ids.array
     else:
         raise ids.unsupported("ids as numbers")
-    counts: Dict[Any, int] = {}
-    for v in values:
-        counts[v] = counts.get(v, 0) + 1
-    if None in counts:
+    if values.null_count:
         raise Unsupported("a missing id")
-    found = {str(v): n for v, n in counts.items() if n > 1}
+    counted = pc.value_counts(values)
+    repeated = pc.greater(counted.field("counts"), 1)
+    found = dict(zip((str(v) for v in counted.field("values").filter(repeated).to_pylist()),
+                     counted.field("counts").filter(repeated).to_pylist()))
     _repeated(run, ntype, block, found)
 
 
@@ -232,20 +232,21 @@ def _fit_features(df, specs, columns: Dict[str, LocalColumn]) -> List[FittedFeat
     return finish_features(df, list(zip(specs, transforms)), FitResult(stats, counts))
 
 
-def _apply_feature(f: FittedFeature, columns: Dict[str, LocalColumn]) -> Dict[str, pa.Array]:
+def _apply_feature(f: FittedFeature, columns: Dict[str, LocalColumn],
+                   n: int) -> Dict[str, pa.Array]:
     """A fitted feature's output column from the columns in memory."""
     if is_multi_output(f.transform):
         raise Unsupported(f"{f.spec.transform} has several outputs")
     (output,) = f.outputs()
     if f.encoding == "indices":
-        rows: Optional[List[List[int]]] = None
-        base = 0
+        pairs, base = [], 0
         for column, state in zip(f.spec.columns, f.states):
-            part = f.transform.local_indices(columns[column], state)
-            rows = [[i + base for i in r] for r in part] if rows is None else \
-                [a + [i + base for i in b] for a, b in zip(rows, part)]
+            rows, positions = f.transform.local_positions(columns[column], state)
+            pairs.append((rows, positions + base))
             base += f.transform.dim(state)
-        return {output.name: list_array(rows, pa.int32())}
+        rows, positions = distinct_pairs(np.concatenate([r for r, _ in pairs]),
+                                         np.concatenate([p for _, p in pairs]), base)
+        return {output.name: positions_array(rows, positions, n)}
     parts = [f.transform.apply_local(columns[column], state)
              for column, state in zip(f.spec.columns, f.states)]
     matrix = parts[0] if len(parts) == 1 else np.hstack(parts)
@@ -265,10 +266,10 @@ def _vectors(matrix: np.ndarray, dtype: str) -> pa.Array:
 
 # -- labels ------------------------------------------------------------------------------------
 
-_WHOLE = re.compile(r"-?[0-9]+\.0+")
+_WHOLE = r"^(-?[0-9]+)\.0+$"
 
 
-def label_texts(column: LocalColumn) -> List[Optional[str]]:
+def label_texts(column: LocalColumn) -> pa.Array:
     """``labels._as_text``: trimmed; empty and NaN are missing; "3.0" is "3"."""
     if column.kind == "floating":
         x = column.array.to_numpy(zero_copy_only=False)
@@ -276,26 +277,29 @@ def label_texts(column: LocalColumn) -> List[Optional[str]]:
         finite = np.isfinite(x)
         if np.any(valid & ~np.isnan(x) & (~finite | (x != np.round(x)) | (np.abs(x) >= 1e7))):
             raise column.unsupported("has classes that are not whole numbers under 1e7")
-        return [str(int(v)) if ok and f else None for v, ok, f in zip(x.tolist(), valid, finite)]
-    out = []
-    for v in column.texts():
-        v = v.strip(" ") if v is not None else None
-        if v is None or v == "" or v == "NaN":
-            out.append(None)
-        elif _WHOLE.fullmatch(v):
-            out.append(v.split(".", 1)[0])
-        else:
-            out.append(v)
-    return out
+        return pa.array([str(int(v)) if ok and f else None
+                         for v, ok, f in zip(x.tolist(), valid, finite)], pa.string())
+    text = pc.utf8_trim(column.strings(), " ")
+    if pc.any(pc.match_substring_regex(text, LINE_END)).as_py():
+        raise column.unsupported("has a label with a line break")
+    missing = pc.or_(pc.equal(text, ""), pc.equal(text, "NaN"))
+    text = pc.if_else(missing, pa.scalar(None, pa.string()), text)
+    return pc.replace_substring_regex(text, _WHOLE, r"\1")
 
 
-def label_tokens(column: LocalColumn, separator: str) -> List[List[str]]:
-    """``labels._tokens``: the distinct trimmed non-empty parts of the text, in order."""
-    out = []
-    for v in label_texts(column):
-        parts = [] if v is None else [p.strip(" ") for p in v.split(separator)]
-        out.append(list(dict.fromkeys(p for p in parts if p)))
-    return out
+def label_tokens(column: LocalColumn, separator: str) -> Tuple[np.ndarray, pa.Array]:
+    """``labels._tokens`` as (row, value) pairs: the distinct trimmed non-empty parts of each
+    row's text, in order."""
+    parts = pc.split_pattern(label_texts(column), separator)
+    values = pc.utf8_trim(pc.list_flatten(parts), " ")
+    rows = pc.list_parent_indices(parts).to_numpy(zero_copy_only=False).astype(np.int64)
+    keep = pc.not_equal(values, "").to_numpy(zero_copy_only=False)
+    rows, values = rows[keep], values.filter(pa.array(keep))
+    codes = pc.dictionary_encode(values).indices.to_numpy(zero_copy_only=False)
+    _, first = np.unique(rows * (int(codes.max()) + 1 if len(codes) else 1) + codes,
+                         return_index=True)
+    first = np.sort(first)
+    return rows[first], values.take(pa.array(first))
 
 
 def _fit_label(df, spec: LabelSpec, column: LocalColumn,
@@ -311,31 +315,22 @@ def _fit_label(df, spec: LabelSpec, column: LocalColumn,
                  "mean": None, "std": None, "bad": 0}
         stats = {f"l_stat_{k}": v for k, v in stats.items()}
     elif spec.task == "classification":
-        if spec.separator:
-            rows = label_tokens(column, spec.separator)
-        else:
-            rows = [[t] if t is not None else [] for t in label_texts(column)]
-        found: Dict[str, int] = {}
-        for row in rows:
-            for t in row:
-                found[t] = found.get(t, 0) + 1
-        counts["l_classes"] = found
+        values = label_tokens(column, spec.separator)[1] if spec.separator else \
+            label_texts(column).drop_null()
+        counts["l_classes"] = value_counts(values)
     return finish_label(df, spec, None, FitResult(stats, counts), "l_", warnings)
 
 
-def _class_index(state: LabelState):
-    """token → class index or None (``labels.label_column``'s ``index``)."""
+def _class_codes(state: LabelState, tokens: pa.Array) -> np.ndarray:
+    """Each token's class index, -1 for none (``labels.label_column``'s ``index``)."""
     if state.kept_as_given:
-        limit = len(state.classes)
-
-        def index(token: str) -> Optional[int]:
-            if len(token) <= 9 and token.isascii() and token.isdigit():
-                value = int(token)
-                return value if value < limit else None
-            return None
-        return index
-    lookup = {c: i for i, c in enumerate(state.classes)}
-    return lookup.get
+        whole = pc.match_substring_regex(tokens, r"^[0-9]{1,9}$").fill_null(False)
+        numbers = pc.if_else(whole, tokens, pa.scalar(None, pa.string()))
+        codes = pc.cast(numbers, pa.int64()).fill_null(-1).to_numpy(zero_copy_only=False)
+    else:
+        found = pc.index_in(tokens, value_set=pa.array(state.classes, pa.string()))
+        codes = found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    return np.where(codes < len(state.classes), codes, -1)
 
 
 def _encode_label(state: LabelState, column: Optional[LocalColumn],
@@ -347,18 +342,18 @@ def _encode_label(state: LabelState, column: Optional[LocalColumn],
         x = column.doubles()
         present = ~np.isnan(x)
         return pa.array(x, mask=~present, type=pa.float64()), present
-    index = _class_index(state)
     if not state.multilabel:
-        codes = np.array([-1 if t is None else (lambda i: -1 if i is None else i)(index(t))
-                          for t in label_texts(column)], dtype=np.int64)
+        codes = _class_codes(state, label_texts(column))
         return pa.array(codes), codes >= 0
+    rows, tokens = label_tokens(column, state.separator)
+    codes = _class_codes(state, tokens)
     width = len(state.classes)
-    rows: List[Optional[List[float]]] = []
-    for tokens in label_tokens(column, state.separator):
-        hot = {i for i in (index(t) for t in tokens) if i is not None}
-        rows.append([1.0 if j in hot else 0.0 for j in range(width)] if hot else None)
-    present = np.array([r is not None for r in rows], dtype=bool)
-    return list_array(rows, pa.float32()), present
+    hot = np.zeros((n, width), dtype=np.float32)
+    hot[rows[codes >= 0], codes[codes >= 0]] = 1.0
+    present = hot.any(axis=1) if width else np.zeros(n, dtype=bool)
+    offsets = pa.array(np.arange(0, (n + 1) * width, width, dtype=np.int32))
+    return pa.ListArray.from_arrays(offsets, pa.array(hot.reshape(-1)),
+                                    mask=pa.array(~present)), present
 
 
 def _train_counts(state: LabelState, encoded: pa.Array, train: np.ndarray) -> Dict[str, int]:

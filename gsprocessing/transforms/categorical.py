@@ -257,32 +257,42 @@ class ToCategorical(Transform):
         if self.mapping is not None:
             return {}
         from gsprocessing.local import value_counts
-        return {"value_counts": value_counts(column.tokens(self.separator))}
+        return {"value_counts": value_counts(column.tokens(self.separator)[1])}
 
-    def local_indices(self, column, state: CategoricalState) -> List[List[int]]:
-        """:meth:`apply_indices` of the column in memory: each row's positions, ascending."""
+    def local_positions(self, column, state: CategoricalState):
+        """:meth:`apply_indices` of the column in memory, as the distinct (row, position) pairs
+        of its ones, sorted."""
+        import numpy as np
+        import pyarrow as pa
+        import pyarrow.compute as pc
+        from gsprocessing.local import Unsupported, distinct_pairs
+
+        rows, values = column.tokens(self.separator)
         lookup, other, missing = state.lookup(), state.other_index, state.missing_index
-        rows = []
-        for tokens in column.tokens(self.separator):
-            if not tokens:
-                rows.append([missing] if missing is not None else [])
-                continue
-            found = {lookup.get(t, other) for t in tokens}
-            if None in found:
-                if self.unseen == "error" and other is None:
-                    from gsprocessing.local import Unsupported
-                    raise Unsupported("a value outside the categories (unseen: error)")
-                found.discard(None)
-            rows.append(sorted(found))
-        return rows
+        if lookup:
+            found = pc.index_in(values, value_set=pa.array(list(lookup), pa.string()))
+            where = found.fill_null(-1).to_numpy(zero_copy_only=False)
+            positions = np.where(where >= 0, np.array(list(lookup.values()))[where], -1)
+        else:
+            positions = np.full(len(rows), -1)
+        unknown = positions < 0
+        if unknown.any():
+            if other is not None:
+                positions = np.where(unknown, other, positions)
+            elif self.unseen == "error":
+                raise Unsupported("a value outside the categories (unseen: error)")
+        empty = np.setdiff1d(np.arange(len(column)), rows) if missing is not None else []
+        keep = positions >= 0
+        rows = np.concatenate([rows[keep], empty]).astype(np.int64)
+        positions = np.concatenate([positions[keep], np.full(len(empty), missing or 0)])
+        return distinct_pairs(rows, positions.astype(np.int64), state.width())
 
     def apply_local(self, column, state: CategoricalState):
         import numpy as np
 
-        rows = self.local_indices(column, state)
-        hot = np.zeros((len(rows), state.width()))
-        for r, positions in enumerate(rows):
-            hot[r, positions] = 1.0
+        rows, positions = self.local_positions(column, state)
+        hot = np.zeros((len(column), state.width()))
+        hot[rows, positions] = 1.0
         return hot
 
 

@@ -246,17 +246,30 @@ def test_row_hash_is_sparks_xxhash64(spark):
 def test_text_and_number_readings_match_spark(spark):
     """The column readings the engine's statistics rest on, against Spark's own on the same
     values: labels as text and tokens, categorical tokens, numbers and exact sums."""
-    texts = [" a ", "", None, "NaN", "3.0", "-2.00", "007", "x | y|x", "|", "1.5"]
+    texts = [" a ", "", None, "NaN", "3.0", "-2.00", "007", "x | y|x", "|", "1.5", "a;b ; c"]
     df = spark.createDataFrame([(t,) for t in texts], "v string")
     from gsprocessing.labels import _as_text, _tokens
-    from gsprocessing.transforms.base import value_tokens
+    from gsprocessing.transforms.base import parse_number, value_tokens
     col = local.LocalColumn("v", pa.array(texts, pa.string()))
-    assert label_texts(col) == [r[0] for r in df.select(_as_text("v")).collect()]
-    # (Spark's tokens of a missing label are null, the engine's empty: both are no class)
-    assert label_tokens(col, "|") == [r[0] or [] for r in df.select(_tokens("v", "|")).collect()]
-    for sep in (None, "|", " ", " | "):
+
+    def per_row(pairs):
+        rows = [[] for _ in texts]
+        for r, v in zip(pairs[0].tolist(), pairs[1].to_pylist()):
+            rows[r].append(v)
+        return rows
+
+    assert label_texts(col).to_pylist() == [r[0] for r in df.select(_as_text("v")).collect()]
+    # (Spark's tokens of a missing label are null, the engine's none: both are no class)
+    assert per_row(label_tokens(col, "|")) == \
+        [r[0] or [] for r in df.select(_tokens("v", "|")).collect()]
+    for sep in (None, "|", " ", " | ", ";"):
         want = [r[0] for r in df.select(value_tokens(df, "v", sep)).collect()]
-        assert col.tokens(sep) == want, sep
+        assert per_row(col.tokens(sep)) == want, sep
+    numbers = [" 1.5 ", "-2e3", ".5", "7.", "+3", "", None, "0.30000000000000004"]
+    x = local.LocalColumn("v", pa.array(numbers)).doubles()
+    want = [r[0] for r in spark.createDataFrame([(t,) for t in numbers], "v string")
+            .select(parse_number(F.col("v"))).collect()]
+    assert [None if math.isnan(v) else v for v in x.tolist()] == want
     values = [0.1, 2.675, 1e-7, 123456.789012345, -3.3333333333333335, 5e19, 0.30000000000000004]
     nums = spark.createDataFrame([(v,) for v in values], "x double")
     from gsprocessing.transforms.base import exact_sum

@@ -182,6 +182,21 @@ def test_mapping_with_other_and_integer_keys(spark):
                                   "c": [one_hot(4, 3)]}
 
 
+@pytest.mark.parametrize("multi", [False, True])
+def test_mapping_may_put_several_values_at_one_position(spark, multi):
+    """GConstruct's mapping may merge values ("rome" and "lima" both at 1): each sets it (the
+    dense form used to set a position for the last such value only)."""
+    df = spark.createDataFrame([("a", "paris"), ("b", "rome"), ("c", "lima"), ("d", "oslo"),
+                                ("e", "rome;oslo")], "k string, v string")
+    fitted = fit_features(df, [feature("v", ["v"], "to_categorical",
+                                       mapping={"paris": 0, "rome": 1, "lima": 1},
+                                       **({"separator": ";"} if multi else {}))])
+    got = values(df, fitted)
+    assert {k: v[0] for k, v in got.items() if k != "e"} == {
+        "a": [1.0, 0.0], "b": [0.0, 1.0], "c": [0.0, 1.0], "d": [0.0, 0.0]}
+    assert got["e"][0] == ([0.0, 1.0] if multi else [0.0, 0.0])
+
+
 @pytest.mark.parametrize("spec", [
     feature("f", ["v"], "to_categorical"),
     feature("f", ["v"], "to_categorical", order="frequency", max_categories=2, missing="category"),
