@@ -343,6 +343,22 @@ class Imputer:
             out["median"] = F.percentile(x, F.lit(0.5))
         return out
 
+    def local_stats(self, values, total: Optional[float] = None) -> Dict[str, Any]:
+        """:meth:`aggregates` (and ``mode`` for ``most_frequent``) of the present values in
+        memory, a float64 array (``total``: their :func:`exact_sum`, when known)."""
+        from gsprocessing import local
+
+        out: Dict[str, Any] = {"count": len(values)}
+        if self.strategy == "mean":
+            if total is None:
+                total = local.exact_sum(values)
+            out["mean"] = total / len(values) if len(values) else None
+        elif self.strategy == "median":
+            out["median"] = local.percentile(values, 0.5)
+        elif self.strategy == "most_frequent":
+            out["mode"] = local.mode(values)
+        return out
+
     def fill(self, stats: Mapping[str, Any]) -> float | None:
         """The fill value from ``stats`` (``mode`` must be there for ``most_frequent``)."""
         if self.strategy == "none":

@@ -75,7 +75,7 @@ class BucketNumerical(Transform):
                   where: str) -> BucketState:
         if stats["bad"]:
             raise_bad_numbers(df, column, stats["bad"], where)
-        if self.imputer == "most_frequent":
+        if self.imputer == "most_frequent" and "mode" not in stats:  # (local: in stats)
             values = df.select(as_double(df, column).alias("v"))
             stats = {**stats, "mode": most_frequent(values, "v").first()["mode"]}
         return BucketState(fill=self._imputer.fill(stats),
@@ -105,6 +105,31 @@ class BucketNumerical(Transform):
             return F.when(F.coalesce(inside | ends, F.lit(False)), 1.0).otherwise(0.0)
 
         return F.transform(F.sequence(F.lit(0), F.lit(count - 1)), member)
+
+    def local_stats(self, column) -> Dict[str, Any]:
+        import numpy as np
+
+        x = column.doubles()
+        return {"rows": len(x), "bad": 0, **self._imputer.local_stats(x[~np.isnan(x)])}
+
+    def apply_local(self, column, state: BucketState):
+        """:meth:`expression` of the column in memory (the same operations, per bucket)."""
+        import numpy as np
+
+        low, high = (float(b) for b in self.range)
+        count, half = self.bucket_cnt, self.slide_window_size / 2.0
+        size = (high - low) / count
+        v = column.doubles()
+        if state.fill is not None:
+            v = np.where(np.isnan(v), float(state.fill), v)
+        with np.errstate(invalid="ignore"):
+            start = np.minimum(np.maximum(v - half, low), high)
+            end = np.maximum(np.minimum(v + half, high), low)
+            first = np.floor((start - low) / size)[:, None]
+            last = np.minimum(np.floor((end - low) / size) + 1, count)[:, None]
+            i = np.arange(count)[None, :]
+            ends = ((i == 0) & (v <= low)[:, None]) | ((i == count - 1) & (v >= high)[:, None])
+            return np.where(((i >= first) & (i < last)) | ends, 1.0, 0.0)
 
 
 class BucketNumericalGSP(BucketNumerical):

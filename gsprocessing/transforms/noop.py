@@ -94,6 +94,29 @@ class NoOp(Transform):
     def dim(self, state: NoOpState) -> int:
         return state.width
 
+    def _local_scalars(self, column):
+        """The column's numbers in memory: scalar columns only (numbers, or strings of one
+        number); vectors go to Spark."""
+        if column.kind == "array" or (column.kind == "string" and self.separator is not None):
+            from gsprocessing.local import Unsupported
+            raise Unsupported("no-op of vectors has no local form")
+        return column.doubles()
+
+    def local_stats(self, column) -> Dict[str, Any]:
+        import numpy as np
+
+        x = self._local_scalars(column)
+        return {"rows": len(x), "present": int((~np.isnan(x)).sum()), "bad": 0}
+
+    def apply_local(self, column, state: NoOpState):
+        import numpy as np
+
+        x = self._local_scalars(column)
+        if np.isnan(x).any():  # (Spark writes a missing element as null, not NaN)
+            from gsprocessing.local import Unsupported
+            raise Unsupported("no-op of a missing value (re-applied)")
+        return x.reshape(-1, 1)
+
     def expression(self, df: DataFrame, column: str, state: NoOpState) -> Column:
         vec = self._vector(df, column)
         if vec is None:

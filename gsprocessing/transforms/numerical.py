@@ -128,16 +128,9 @@ class _Numeric(Transform):
         values = x[present]
         whole = column.integers()
         total = local.exact_sum(values, whole[present] if whole is not None else None)
-        stats = {"min": float(values.min()) if len(values) else None,
-                 "max": float(values.max()) if len(values) else None, "sum": total,
-                 "rows": len(x), "bad": 0, "count": len(values)}
-        if self.imputer == "mean":
-            stats["mean"] = total / len(values) if len(values) else None
-        elif self.imputer == "median":
-            stats["median"] = local.percentile(values, 0.5)
-        elif self.imputer == "most_frequent":
-            stats["mode"] = local.mode(values)
-        return stats
+        return {"min": float(values.min()) if len(values) else None,
+                "max": float(values.max()) if len(values) else None, "sum": total,
+                "rows": len(x), "bad": 0, **self._imputer.local_stats(values, total)}
 
     def apply_local(self, column, state: NumericState):
         """:meth:`scaled` of the column in memory, as an (n, 1) array: the same IEEE

@@ -39,7 +39,8 @@ def data(tmp_path_factory):
     cities = ["paris", "rome", " oslo ", "lima", "", "kyiv", "rome"]
     tags = ["a;b", "b ; c", "c;;d", "", "a", " e;a ;b", None, "f;g;h;a"]
     kinds = ["x", "y", "z", "", "NaN", "y", "3.0", None]
-    header = ["uid", "age", "score", "city", "tags", "kind", "multi", "target", "code"]
+    header = ["uid", "age", "score", "city", "tags", "kind", "multi", "target", "code",
+              "uid_n"]
     rows = []
     for i in range(1400):
         rows.append([
@@ -49,7 +50,7 @@ def data(tmp_path_factory):
             rnd.choice(cities), rnd.choice(tags), rnd.choice(kinds),
             rnd.choice(["p|q", "q", "", "r | p", "p|p", None]),
             None if i % 13 == 0 else round(rnd.gauss(3, 2), 5),
-            rnd.choice(["1", "7", "007", "12", ""]),
+            rnd.choice(["1", "7", "007", "12", ""]), f"{i}.5",
         ])
     _write_csv(root / "users_b.csv", header, rows[:600])
     _write_csv(root / "users_a.csv", header, rows[600:])
@@ -101,6 +102,13 @@ NUMERIC = [
      "transform": {"name": "numerical"}},
     {"feature_col": "age", "feature_name": "fixed",
      "transform": {"name": "max_min_norm", "max_val": 50, "min_val": 10, "imputer": "none"}},
+    {"feature_col": "score", "feature_name": "buckets",
+     "transform": {"name": "bucket_numerical", "range": [0, 4000], "bucket_cnt": 7,
+                   "slide_window_size": 900}},
+    {"feature_col": "age", "feature_name": "age_buckets",
+     "transform": {"name": "bucket-numerical", "range": [10, 60], "bucket_cnt": 5,
+                   "imputer": "most_frequent"}},
+    {"feature_col": "uid_n", "transform": {"name": "no-op"}},
 ]
 CATEGORICAL = [
     {"feature_col": "city", "transform": {"name": "to_categorical"}},
