@@ -57,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--local-rows", type=_count, default=DEFAULT_LOCAL_ROWS, metavar="N",
                    help="node tables up to N rows are finished in this process, without Spark "
                         "queries, when Spark runs in local mode (default %(default)s; 0: never); "
-                        "the output does not depend on it")
+                        "the values written are those Spark computes (see the README)")
     p.add_argument("--spark-conf", action="append", default=[], metavar="KEY=VALUE",
                    help="extra Spark setting, repeatable")
     p.add_argument("--log-level", default="INFO")

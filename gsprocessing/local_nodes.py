@@ -99,8 +99,15 @@ def _finish(run, numbered) -> out.NodeTypeInfo:
 
     check_output_names([(f.spec, [o.name for o in f.outputs()]) for f in fitted])
     arrays: Dict[str, pa.Array] = {"nid": pa.array(np.arange(count, dtype=np.int64))}
+
+    def add(name: str, values: pa.Array) -> None:
+        if name in arrays:  # (Spark's write names the clash)
+            raise Unsupported(f"two output columns are named '{name}'")
+        arrays[name] = values
+
     for f in fitted:
-        arrays.update(_apply_feature(f, columns, count))
+        for name, values in _apply_feature(f, columns, count).items():
+            add(name, values)
     nids = np.arange(count, dtype=np.int64)
     splits = {}
     for spec, state in zip(labels, states):
@@ -109,8 +116,9 @@ def _finish(run, numbered) -> out.NodeTypeInfo:
         state.split = dict(zip(("train", "val", "test"), sizes),
                            unlabeled=int(count - present.sum()))
         if encoded is not None:
-            arrays[spec.column] = encoded
-        arrays.update({name: pa.array(m) for name, m in zip(state.masks, masks)})
+            add(spec.column, encoded)
+        for name, mask in zip(state.masks, masks):
+            add(name, pa.array(mask))
         if state.stats_type == "frequency_cnt" and state.task == "classification":
             state.train_class_counts = _train_counts(state, encoded, masks[0])
         splits[label_name(spec.column, spec.task, spec.masks)] = dict(state.split)
