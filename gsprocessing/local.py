@@ -31,6 +31,7 @@ import decimal
 import logging
 import os
 import re
+import urllib.parse
 import uuid
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
@@ -67,7 +68,7 @@ class LocalColumn:
         t = array.type
         if pa.types.is_string(t) or pa.types.is_large_string(t):
             self.kind = "string"
-        elif pa.types.is_integer(t):
+        elif pa.types.is_integer(t) and t != pa.uint64():  # (Spark reads uint64 as decimal)
             self.kind = "integral"
         elif pa.types.is_floating(t):
             self.kind = "floating"
@@ -103,7 +104,9 @@ class LocalColumn:
         spaces, empty is missing; only plain decimal numbers are read here (Java's parser takes
         forms Python's does not, and the reverse)."""
         if self.kind in ("integral", "floating"):
-            x = self.array.cast(pa.float64()).fill_null(np.nan).to_numpy(zero_copy_only=False)
+            # (unsafe: a long beyond 2^53 rounds to the nearest double, as Spark's cast does)
+            x = pc.cast(self.array, pa.float64(), safe=False).fill_null(np.nan) \
+                .to_numpy(zero_copy_only=False)
             return np.where(np.isfinite(x), x, np.nan)
         if self.kind != "string":
             raise self.unsupported("is not read as numbers by the local engine")
@@ -211,7 +214,8 @@ def mode(x: np.ndarray) -> Optional[float]:
     if len(x) == 0:
         return None
     uniques, counts = np.unique(x, return_counts=True)
-    return float(uniques[int(np.argmax(counts))])  # (np.unique sorts: the first max is smallest)
+    # (np.unique sorts: the first max is the smallest; + 0.0: Spark's grouping makes -0.0 0.0)
+    return float(uniques[int(np.argmax(counts))]) + 0.0
 
 
 def value_counts(values: pa.Array) -> Dict[str, int]:
@@ -292,12 +296,16 @@ def row_hash(seed: int, keys: np.ndarray) -> np.ndarray:
 # -- reading -----------------------------------------------------------------------------------
 
 def local_path(uri: str) -> Optional[str]:
-    """The filesystem path of a local URI (``file:`` or no scheme), else None."""
-    if uri.startswith("file://"):
-        return uri[len("file://"):] if uri[len("file://"):].startswith("/") else None
+    """The filesystem path of a local URI (``file:``, percent-encoded as Hadoop writes URIs:
+    ``file:/a%20b`` is ``/a b``; or a path without a scheme), else None."""
     if uri.startswith("file:"):
-        return uri[len("file:"):]
-    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", uri):
+        path = uri[len("file:"):]
+        if path.startswith("//"):
+            path = path[2:]
+            if not path.startswith("/"):  # (file://host/...)
+                return None
+        return urllib.parse.unquote(path)
+    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", uri) and not re.match(r"^[A-Za-z]:[\\/]", uri):
         return None
     return uri
 

@@ -36,6 +36,7 @@ from gsprocessing.transforms import make_transform
 log = logging.getLogger(__name__)
 
 ARROW_ELEMENTS = {"float32": pa.float32(), "float64": pa.float64(), "int64": pa.int64()}
+MAX_DENSE_VALUES = 100_000_000  # a dense feature's values in memory at once (800 MB as doubles)
 
 
 def finish(run, numbered) -> Optional[out.NodeTypeInfo]:
@@ -83,7 +84,6 @@ def _finish(run, numbered) -> out.NodeTypeInfo:
             raise Unsupported("custom split files")
     columns = _read(run, block, table, count)
     ids = columns.pop(_ID)
-    _check_ids(run, ntype, numbered.unchecked, ids)
 
     saved = run.saved("nodes", ntype)
     if saved is None:
@@ -96,14 +96,21 @@ def _finish(run, numbered) -> out.NodeTypeInfo:
         old = saved_label(run, saved, i, spec, "nodes", ntype)
         states.append(old if old is not None else
                       _fit_label(numbered.df, spec, columns[spec.column], warnings))
+    # (after the fits, as in Spark: a feature's or label's error is the one reported first)
+    _check_ids(run, ntype, numbered.unchecked, ids)
 
     check_output_names([(f.spec, [o.name for o in f.outputs()]) for f in fitted])
+    # Fields marked as Spark marks them: a feature, a class label and a mask are never null (a
+    # missing class is -1); a regression or multi-label label may be; nid as Spark reads the
+    # input's positions (from the CSV copy: nullable).
     arrays: Dict[str, pa.Array] = {"nid": pa.array(np.arange(count, dtype=np.int64))}
+    required = {"nid": table.copy is None}
 
-    def add(name: str, values: pa.Array) -> None:
+    def add(name: str, values: pa.Array, never_null: bool = True) -> None:
         if name in arrays:  # (Spark's write names the clash)
             raise Unsupported(f"two output columns are named '{name}'")
         arrays[name] = values
+        required[name] = never_null
 
     for f in fitted:
         for name, values in _apply_feature(f, columns, count).items():
@@ -116,7 +123,7 @@ def _finish(run, numbered) -> out.NodeTypeInfo:
         state.split = dict(zip(("train", "val", "test"), sizes),
                            unlabeled=int(count - present.sum()))
         if encoded is not None:
-            add(spec.column, encoded)
+            add(spec.column, encoded, state.task == "classification" and not state.multilabel)
         for name, mask in zip(state.masks, masks):
             add(name, pa.array(mask))
         if state.stats_type == "frequency_cnt" and state.task == "classification":
@@ -124,7 +131,8 @@ def _finish(run, numbered) -> out.NodeTypeInfo:
         splits[label_name(spec.column, spec.task, spec.masks)] = dict(state.split)
 
     path = local_path(out.nodes_path(run.root, ntype))
-    write_parquet_dir(pa.table(arrays), path)
+    schema = pa.schema([pa.field(k, v.type, nullable=not required[k]) for k, v in arrays.items()])
+    write_parquet_dir(pa.table(arrays, schema=schema), path)
     # (the report changes only now: the Spark path may still run until the table is written)
     run.report.warnings.extend(warnings)
     rep.missing_values = missing_counts(fitted)
@@ -143,7 +151,15 @@ _ID = "\0id"  # the id column among the columns read (no config column has this 
 
 
 def _read(run, block, table, count: int) -> Dict[str, LocalColumn]:
-    """The block's id and used columns, in input order (= nid order)."""
+    """The block's id and used columns, in input order (= nid order). A file pyarrow cannot
+    read as Spark did is left to Spark."""
+    try:
+        return _read_columns(run, block, table, count)
+    except (OSError, pa.ArrowException) as err:
+        raise Unsupported(f"reading the table here: {err}") from None
+
+
+def _read_columns(run, block, table, count: int) -> Dict[str, LocalColumn]:
     from gsprocessing.config.schema import read_columns
     from graphmill.spark import IN_FILE, IN_ROW
 
@@ -255,6 +271,8 @@ def _apply_feature(f: FittedFeature, columns: Dict[str, LocalColumn],
         rows, positions = distinct_pairs(np.concatenate([r for r, _ in pairs]),
                                          np.concatenate([p for _, p in pairs]), base)
         return {output.name: positions_array(rows, positions, n)}
+    if n * f.dim > MAX_DENSE_VALUES:
+        raise Unsupported(f"feature '{f.spec.name}': {n} rows of {f.dim} values")
     parts = [f.transform.apply_local(columns[column], state)
              for column, state in zip(f.spec.columns, f.states)]
     matrix = parts[0] if len(parts) == 1 else np.hstack(parts)
@@ -283,8 +301,9 @@ def label_texts(column: LocalColumn) -> pa.Array:
         x = column.array.to_numpy(zero_copy_only=False)
         valid = column.array.is_valid().to_numpy(zero_copy_only=False)
         finite = np.isfinite(x)
-        if np.any(valid & ~np.isnan(x) & (~finite | (x != np.round(x)) | (np.abs(x) >= 1e7))):
-            raise column.unsupported("has classes that are not whole numbers under 1e7")
+        odd = ~finite | (x != np.round(x)) | (np.abs(x) >= 1e7) | ((x == 0) & np.signbit(x))
+        if np.any(valid & ~np.isnan(x) & odd):  # (Spark's text of -0.0 is "-0.0": class "-0")
+            raise column.unsupported("has classes that are not whole numbers under 1e7, or -0.0")
         return pa.array([str(int(v)) if ok and f else None
                          for v, ok, f in zip(x.tolist(), valid, finite)], pa.string())
     text = pc.utf8_trim(column.strings(), " ")
@@ -347,6 +366,9 @@ def _encode_label(state: LabelState, column: Optional[LocalColumn],
     if state.task == "link_prediction":
         return None, np.ones(n, dtype=bool)
     if state.task == "regression":
+        if column.kind == "floating" and column.array.type != pa.float64():
+            # (Spark writes it through Float.toString: float32 0.1 becomes 0.1, not 0.1000000015)
+            raise column.unsupported("is a regression label of floats narrower than double")
         x = column.doubles()
         present = ~np.isnan(x)
         return pa.array(x, mask=~present, type=pa.float64()), present

@@ -159,6 +159,13 @@ def saved_label(run: Run, saved: Optional[Dict[str, Any]], i: int, spec: LabelSp
     if old is None or old["column"] != spec.column:
         raise InputError(f"--transforms-from {run.options.transforms_from}: {spec.where}: no "
                          f"saved state for label '{spec.column}' of {kind[:-1]} type '{name}'")
+    if old.get("task") != spec.task or bool(old.get("multilabel")) != bool(spec.separator):
+        saved_as = "multi-label " * bool(old.get("multilabel")) + str(old.get("task"))
+        config = "multi-label " * bool(spec.separator) + spec.task
+        raise InputError(f"--transforms-from {run.options.transforms_from}: {spec.where}: label "
+                         f"'{spec.column}' of {kind[:-1]} type '{name}' was saved as "
+                         f"{saved_as}, the config makes it {config}; re-apply with the config "
+                         "it was fitted with, or fit it anew (without --transforms-from)")
     return LabelState.from_dict(old)
 
 

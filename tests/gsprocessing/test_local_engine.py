@@ -66,8 +66,12 @@ def data(tmp_path_factory):
                           pa.int64()),
         "level": pa.array([float("nan") if i % 6 == 0 else float(rnd.randint(0, 2))
                            for i in range(500)], pa.float64()),
+        # longs beyond 2^53 (a double rounds them), floats of 32 bits
+        "big": pa.array([(1 << 53) + rnd.randint(-999, 999) for _ in range(500)], pa.int64()),
+        "ratio": pa.array([rnd.random() for _ in range(500)], pa.float32()),
     })
-    pq.write_table(items, root / "items.parquet")
+    (root / "my items").mkdir()  # (Hadoop writes this directory's URI as my%20items)
+    pq.write_table(items, root / "my items" / "items.parquet")
     _write_csv(root / "buys.csv", ["u", "i"],
                [[f"u{rnd.randrange(1400)}", 10 * rnd.randrange(500) + 3] for _ in range(3000)])
     return root
@@ -80,7 +84,8 @@ def _config(user_features, user_labels, item_features=(), item_labels=()):
             {"node_type": "user", "format": {"name": "csv"}, "files": ["users_*.csv"],
              "node_id_col": "uid", "features": list(user_features),
              "labels": list(user_labels)},
-            {"node_type": "item", "format": {"name": "parquet"}, "files": ["items.parquet"],
+            {"node_type": "item", "format": {"name": "parquet"},
+             "files": ["my items/items.parquet"],
              "node_id_col": "iid", "features": list(item_features),
              "labels": list(item_labels)},
         ],
@@ -127,6 +132,7 @@ ITEM_FEATURES = [
     {"feature_col": "count", "feature_name": "count_std", "transform": {"name": "standard"}},
     {"feature_col": "iid", "feature_name": "wide",  # 500 positions: written as indices
      "transform": {"name": "to_categorical"}},
+    {"feature_col": ["big", "ratio"], "feature_name": "big", "transform": {"name": "standard"}},
 ]
 
 CASES = {
@@ -174,13 +180,15 @@ def _same_values(a, b):
 
 
 def assert_same_output(a, b):
-    """Two processed/ directories hold the same nodes tables (values, column names and types,
-    apart from whether list elements may be null) and the same JSON files (timings aside)."""
+    """Two processed/ directories hold the same nodes tables (values, column names, types and
+    whether a column may be null, not whether a list's elements may) and the same JSON files
+    (timings aside)."""
     for t in sorted(p.name for p in (a / "nodes").iterdir()):
         ta = pq.read_table(a / "nodes" / t).sort_by("nid")
         tb = pq.read_table(b / "nodes" / t).sort_by("nid")
         assert ta.column_names == tb.column_names, t
         for name in ta.column_names:
+            assert ta.schema.field(name).nullable == tb.schema.field(name).nullable, (t, name)
             fa, fb = ta.schema.field(name).type, tb.schema.field(name).type
             if pa.types.is_list(fa):
                 fa, fb = fa.value_type, fb.value_type
@@ -235,11 +243,27 @@ def test_spark_runs_what_the_engine_cannot(spark, runs, data):
                            "custom_split_filenames": {"train": "split.csv"}}])
     out = _run(spark, config, runs / "fallback", DEFAULT_LOCAL_ROWS)
     assert _engines(out) == {"user": False, "item": False}
+    # a float32 regression label: Spark writes it through its text (0.1, not 0.1000000015)
+    floats = _config([], [], [], [{"label_col": "ratio", "task_type": "regression"}])
+    mine = _run(spark, floats, runs / "float32-label", DEFAULT_LOCAL_ROWS)
+    assert _engines(mine) == {"user": False, "item": False}
     small = _config([{"feature_col": "age", "transform": {"name": "max_min_norm"}}], [])
     out = _run(spark, small, runs / "over-limit", 1000)  # 1,400 users, 500 items
     assert _engines(out) == {"user": False, "item": False}
     out = _run(spark, small, runs / "under-limit", 1400)
     assert _engines(out) == {"user": True, "item": False}
+
+
+def test_reapplying_a_label_as_another_task_is_an_error(spark, runs):
+    from graphmill.errors import InputError
+    first = _config([], [{"label_col": "code", "task_type": "classification"}])
+    _run(spark, first, runs / "task-first", 0)
+    again = _config([], [{"label_col": "code", "task_type": "regression"}])
+    for rows in (0, DEFAULT_LOCAL_ROWS):
+        with pytest.raises(InputError, match=r"label 'code' of node type 'user' was saved as "
+                                             r"classification, the config makes it regression"):
+            _run(spark, again, runs / f"task-again-{rows}", rows,
+                 transforms_from=str(runs / "task-first" / "transforms.json"))
 
 
 def test_row_hash_is_sparks_xxhash64(spark):
