@@ -28,7 +28,6 @@ sum too large for the exact decimal sum. Tests compare the two engines' outputs 
 from __future__ import annotations
 
 import decimal
-import logging
 import os
 import re
 import urllib.parse
@@ -40,7 +39,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-log = logging.getLogger(__name__)
 
 class Unsupported(Exception):
     """The local engine cannot give exactly the Spark path's result here (the reason)."""
@@ -51,11 +49,6 @@ class Unsupported(Exception):
 _NUMBER = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"  # (plain decimals)
 # Java's regex $ also matches before a line terminator that ends the text; RE2's does not
 LINE_END = "[\r\n\u0085\u2028\u2029]"
-
-
-def one_java_char(text: str) -> bool:
-    """Whether ``text`` is one Java char (one UTF-16 unit)."""
-    return len(text.encode("utf-16-le")) == 2
 
 
 class LocalColumn:

@@ -17,6 +17,7 @@ from typing import Any, Dict, List, Optional, Tuple
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from gsprocessing import output as out
 from gsprocessing.config.schema import LabelSpec, label_name
@@ -197,7 +198,6 @@ def _read_columns(run, block, table, count: int) -> Dict[str, LocalColumn]:
             path = local_path(uri)
             if path is None:
                 raise Unsupported("input files are not on the local filesystem")
-            import pyarrow.parquet as pq
             schema = pq.read_schema(path)
             if any(c not in schema.names for c in used):
                 raise Unsupported("a used column is not in the file as named")
