@@ -419,11 +419,7 @@ def _split_bounds(df: DataFrame, fractions, seed: int, key: str, flag: str,
         unlabeled = counts.pop(None, 0)
     else:
         counts, unlabeled, near = dict(counted.buckets), counted.unlabeled, counted.near
-    n = sum(counts.values())
-    tr, va, te = fractions
-    n_train = round(n * tr)
-    n_val = min(round(n * (tr + va)), n) - n_train
-    n_test = min(round(n * (tr + va + te)), n) - n_train - n_val
+    n_train, n_val, n_test = split_sizes(sum(counts.values()), fractions)
     cuts = [n_train, n_train + n_val, n_train + n_val + n_test]
     where: Dict[int, Tuple[int, int]] = {}   # cut → (bucket, position within the bucket)
     before = 0
@@ -445,6 +441,15 @@ def _split_bounds(df: DataFrame, fractions, seed: int, key: str, flag: str,
         else:
             bounds.append(_END)
     return (n_train, n_val, n_test), unlabeled, bounds
+
+
+def split_sizes(n: int, fractions: Sequence[float]) -> Tuple[int, int, int]:
+    """Rows of train, val and test among ``n`` labelled rows (see the module docstring)."""
+    tr, va, te = fractions
+    n_train = round(n * tr)
+    n_val = min(round(n * (tr + va)), n) - n_train
+    n_test = min(round(n * (tr + va + te)), n) - n_train - n_val
+    return n_train, n_val, n_test
 
 
 def _bucket_rows(df: DataFrame, bucket: Column, h: Column, key: str,

@@ -217,6 +217,15 @@ def value_counts(values: pa.Array) -> Dict[str, int]:
     return dict(zip(counted.field("values").to_pylist(), counted.field("counts").to_pylist()))
 
 
+def fixed_lists(values: np.ndarray, n: int, width: int, dtype: pa.DataType,
+                mask: Optional[np.ndarray] = None) -> pa.Array:
+    """A list column of ``n`` rows of ``width`` values each (``values``: n * width, row by
+    row; ``mask``: rows that are null)."""
+    offsets = pa.array(np.arange(0, (n + 1) * width, width, dtype=np.int32))
+    return pa.ListArray.from_arrays(offsets, pa.array(values, type=dtype),
+                                    mask=None if mask is None else pa.array(mask))
+
+
 def positions_array(rows: np.ndarray, positions: np.ndarray, n: int) -> pa.Array:
     """``list<int32>`` of each row's ``positions`` (pairs sorted by row, then position)."""
     offsets = np.zeros(n + 1, dtype=np.int32)
@@ -327,19 +336,12 @@ def write_parquet_dir(table: pa.Table, path: str) -> None:
     os.rename(tmp, path)
 
 
-def split_sizes(n: int, fractions: Sequence[float]) -> Tuple[int, int, int]:
-    """Rows of train, val and test among ``n`` labelled rows (``labels._split_bounds``)."""
-    tr, va, te = fractions
-    n_train = round(n * tr)
-    n_val = min(round(n * (tr + va)), n) - n_train
-    n_test = min(round(n * (tr + va + te)), n) - n_train - n_val
-    return n_train, n_val, n_test
-
-
 def split_masks(labelled: np.ndarray, keys: np.ndarray, seed: int,
                 fractions: Sequence[float]) -> Tuple[List[np.ndarray], Tuple[int, int, int]]:
     """The three masks of a random split: the labelled rows ordered by (xxhash64(seed, key),
     key), the first of them train, then val, then test (``labels.apply_label``)."""
+    from gsprocessing.labels import split_sizes
+
     rows = np.flatnonzero(labelled)
     sizes = split_sizes(len(rows), fractions)
     order = rows[np.lexsort((keys[rows], row_hash(seed, keys[rows])))]

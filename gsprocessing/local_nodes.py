@@ -28,7 +28,7 @@ from gsprocessing.features import (
 from gsprocessing.fitpass import FitResult
 from gsprocessing.labels import LabelState, MAX_KEPT_CLASS, finish_label
 from gsprocessing.local import (
-    LINE_END, LocalColumn, Unsupported, distinct_pairs, exact_sums, local_path,
+    LINE_END, LocalColumn, Unsupported, distinct_pairs, exact_sums, fixed_lists, local_path,
     positions_array, read_parquet_dir, split_masks, value_counts, write_parquet_dir,
 )
 from gsprocessing.steps import saved_features, saved_label, capped, dtype_name
@@ -83,8 +83,7 @@ def _finish(run, numbered) -> out.NodeTypeInfo:
     for spec in labels:
         if spec.custom_split is not None:
             raise Unsupported("custom split files")
-    columns = _read(run, block, table, count)
-    ids = columns.pop(_ID)
+    columns, ids = _read(run, block, table, count)
 
     saved = run.saved("nodes", ntype)
     if saved is None:
@@ -148,19 +147,17 @@ def _finish(run, numbered) -> out.NodeTypeInfo:
                             label=label_dicts[0] if label_dicts else None, labels=label_dicts)
 
 
-_ID = "\0id"  # the id column among the columns read (no config column has this name)
-
-
-def _read(run, block, table, count: int) -> Dict[str, LocalColumn]:
-    """The block's id and used columns, in input order (= nid order). A file pyarrow cannot
-    read as Spark did is left to Spark."""
+def _read(run, block, table, count: int) -> Tuple[Dict[str, LocalColumn], LocalColumn]:
+    """The block's used columns and its id column, in input order (= nid order). A file
+    pyarrow cannot read as Spark did is left to Spark."""
     try:
         return _read_columns(run, block, table, count)
     except (OSError, pa.ArrowException) as err:
         raise Unsupported(f"reading the table here: {err}") from None
 
 
-def _read_columns(run, block, table, count: int) -> Dict[str, LocalColumn]:
+def _read_columns(run, block, table,
+                  count: int) -> Tuple[Dict[str, LocalColumn], LocalColumn]:
     from gsprocessing.config.schema import read_columns
     from graphmill.spark import IN_FILE, IN_ROW
 
@@ -211,8 +208,7 @@ def _read_columns(run, block, table, count: int) -> Dict[str, LocalColumn]:
     else:
         raise Unsupported(f"{table.source.format} input without a copy")
     columns = {c: LocalColumn(c, data.column(c).combine_chunks()) for c in used}
-    columns[_ID] = columns[block.id_col]
-    return columns
+    return columns, columns[block.id_col]
 
 
 def _check_ids(run, ntype: str, block, ids: LocalColumn) -> None:
@@ -281,13 +277,10 @@ def _apply_feature(f: FittedFeature, columns: Dict[str, LocalColumn],
 
 def _vectors(matrix: np.ndarray, dtype: str) -> pa.Array:
     """An (n, width) float64 matrix as a list column of ``dtype`` (as Spark casts each value)."""
-    n, width = matrix.shape
-    values = matrix.astype({"float32": np.float32, "float64": np.float64}[dtype]).reshape(-1) \
-        if dtype in ("float32", "float64") else None
-    if values is None:
+    if dtype not in ("float32", "float64"):
         raise Unsupported(f"out_dtype {dtype}")
-    offsets = pa.array(np.arange(0, (n + 1) * width, width, dtype=np.int32))
-    return pa.ListArray.from_arrays(offsets, pa.array(values, type=ARROW_ELEMENTS[dtype]))
+    n, width = matrix.shape
+    return fixed_lists(matrix.astype(dtype).reshape(-1), n, width, ARROW_ELEMENTS[dtype])
 
 
 # -- labels ------------------------------------------------------------------------------------
@@ -381,9 +374,7 @@ def _encode_label(state: LabelState, column: Optional[LocalColumn],
     hot = np.zeros((n, width), dtype=np.float32)
     hot[rows[codes >= 0], codes[codes >= 0]] = 1.0
     present = hot.any(axis=1) if width else np.zeros(n, dtype=bool)
-    offsets = pa.array(np.arange(0, (n + 1) * width, width, dtype=np.int32))
-    return pa.ListArray.from_arrays(offsets, pa.array(hot.reshape(-1)),
-                                    mask=pa.array(~present)), present
+    return fixed_lists(hot.reshape(-1), n, width, pa.float32(), ~present), present
 
 
 def _train_counts(state: LabelState, encoded: pa.Array, train: np.ndarray) -> Dict[str, int]:
